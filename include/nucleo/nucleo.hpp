@@ -6,6 +6,7 @@
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/core/context.hpp"
 #include "nucleo/core/error.hpp"
+#include "nucleo/core/labels.hpp"
 #include "nucleo/core/param.hpp"
 #include "nucleo/core/rng.hpp"
 #include "nucleo/core/tensor.hpp"
