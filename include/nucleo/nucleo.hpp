@@ -1,16 +1,76 @@
 #pragma once
 /// nucleo: header-only C++20 deep learning for DNA sequence models. Including this umbrella header
 /// brings in the whole public API; each header can also be included on its own.
+/// Not included here: nucleo/data/hdf5_labels.hpp (needs HDF5: link nucleo::hdf5) and
+/// nucleo/core/gpu_device.hpp (CUDA translation units only).
 #include "nucleo/version.hpp"
 
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/core/context.hpp"
+#include "nucleo/core/cpu_device.hpp"
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/labels.hpp"
 #include "nucleo/core/param.hpp"
 #include "nucleo/core/rng.hpp"
 #include "nucleo/core/tensor.hpp"
 
+#include "nucleo/layers/dilated_conv1d.hpp"
+#include "nucleo/layers/dropout.hpp"
+#include "nucleo/layers/gelu.hpp"
+#include "nucleo/layers/layer_norm.hpp"
+#include "nucleo/layers/linear.hpp"
+#include "nucleo/layers/one_hot.hpp"
+#include "nucleo/layers/relu.hpp"
 #include "nucleo/layers/repeat.hpp"
+#include "nucleo/layers/res_block.hpp"
 #include "nucleo/layers/residual.hpp"
+#include "nucleo/layers/resnet_encoder.hpp"
 #include "nucleo/layers/sequential.hpp"
+
+#include "nucleo/heads/mlm_head.hpp"
+#include "nucleo/heads/sequence_classifier.hpp"
+#include "nucleo/heads/token_classifier.hpp"
+
+#include "nucleo/losses/bce_with_logits.hpp"
+#include "nucleo/losses/crf_constraints.hpp"
+#include "nucleo/losses/cross_entropy.hpp"
+#include "nucleo/losses/linear_chain_crf.hpp"
+#include "nucleo/losses/masked_cross_entropy.hpp"
+#include "nucleo/losses/reduction.hpp"
+
+#include "nucleo/optim/adamw.hpp"
+#include "nucleo/optim/grad_clip.hpp"
+#include "nucleo/optim/lr_schedule.hpp"
+#include "nucleo/optim/sgd.hpp"
+
+#include "nucleo/data/batcher.hpp"
+#include "nucleo/data/bed.hpp"
+#include "nucleo/data/fasta.hpp"
+#include "nucleo/data/fasta_index.hpp"
+#include "nucleo/data/genbank.hpp"
+#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/gene_labels.hpp"
+#include "nucleo/data/gene_structure.hpp"
+#include "nucleo/data/gff.hpp"
+#include "nucleo/data/mlm_masking.hpp"
+#include "nucleo/data/prefetcher.hpp"
+#include "nucleo/data/sequence_utils.hpp"
+#include "nucleo/data/sliding_window.hpp"
+#include "nucleo/data/synthetic_multilabel.hpp"
+#include "nucleo/data/tokens.hpp"
+
+#include "nucleo/metrics/accuracy.hpp"
+#include "nucleo/metrics/auprc.hpp"
+#include "nucleo/metrics/auroc.hpp"
+#include "nucleo/metrics/confusion_matrix.hpp"
+#include "nucleo/metrics/mcc.hpp"
+#include "nucleo/metrics/per_label_report.hpp"
+#include "nucleo/metrics/score_collector.hpp"
+
+#include "nucleo/train/learning_curve_svg.hpp"
+#include "nucleo/train/metrics_log.hpp"
+#include "nucleo/train/progress.hpp"
+#include "nucleo/train/trainer.hpp"
+
+#include "nucleo/io/checkpoint.hpp"
+#include "nucleo/io/cli.hpp"

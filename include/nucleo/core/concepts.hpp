@@ -56,6 +56,25 @@ concept Layer = requires(L& l, const L& cl, CpuContext& ctx, const Tensor3<typen
   l.visit_params(v);
 };
 
+/// The `Loss` concept: a training objective on a model's output (style.md section 2).
+///
+/// ```
+/// F::scalar_type                  the logits' scalar type (float; double in gradient checks)
+/// F::target_type                  what the loss compares against (nucleo::Labels, MultiLabels<S>, ...)
+/// f.value_and_grad(ctx, logits, targets, dlogits) -> double
+///                                 the loss value (accumulated in double); dlogits = dLoss/dlogits,
+///                                 ASSIGNED (resized like logits; 0 where a position does not count)
+/// ```
+/// Losses are separate from the model type, so pretraining and fine-tuning share the encoder type.
+template <class F>
+concept Loss = requires(F& f, CpuContext& ctx, const Tensor3<typename F::scalar_type>& logits,
+                        const typename F::target_type& targets, Tensor3<typename F::scalar_type>& dlogits) {
+  typename F::scalar_type;
+  typename F::target_type;
+  requires std::floating_point<typename F::scalar_type>;
+  { f.value_and_grad(ctx, logits, targets, dlogits) } -> std::convertible_to<double>;
+};
+
 /// Set every parameter gradient of `model` to zero.
 template <class Model>
 void zero_grad(Model& model) {

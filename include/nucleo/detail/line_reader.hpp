@@ -1,0 +1,161 @@
+#pragma once
+/// Not API. `LineReader`: the line source under every text reader in nucleo/data. It reads a file
+/// (plain or gzip, recognised by the magic bytes 1f 8b; zlib's gzread also handles concatenated
+/// members) or an in-memory string, hands out lines without their terminator ("\n" or "\r\n"),
+/// and tracks the 1-based line number and the byte offset of each line in the (uncompressed)
+/// stream, which the .fai builder needs. `fail()` throws a ParseError naming file and line.
+/// Files are also written through `write_file_atomically` (temp file + rename).
+#include <zlib.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "nucleo/core/error.hpp"
+
+namespace nucleo::detail {
+
+class LineReader {
+ public:
+  /// Opens `path`; throws IoError if it cannot be opened.
+  static LineReader open(const std::filesystem::path& path) {
+    LineReader r;
+    r.name_ = path.string();
+    {
+      std::ifstream probe(path, std::ios::binary);
+      if (!probe) throw IoError(fmt::format("{}: cannot open for reading", r.name_));
+      unsigned char magic[2] = {0, 0};
+      probe.read(reinterpret_cast<char*>(magic), 2);
+      r.compressed_ = probe.gcount() == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
+    }
+    gzFile f = gzopen(r.name_.c_str(), "rb");
+    if (!f) throw IoError(fmt::format("{}: cannot open for reading", r.name_));
+    r.gz_ = std::shared_ptr<gzFile_s>(f, [](gzFile g) { gzclose(g); });
+    gzbuffer(f, 1 << 17);
+    return r;
+  }
+
+  /// Reads lines from `text`; `name` is used in error messages.
+  static LineReader from_string(std::string text, std::string name) {
+    LineReader r;
+    r.name_ = std::move(name);
+    r.buf_ = std::move(text);
+    r.eof_ = true;
+    return r;
+  }
+
+  /// Next line without its terminator; false at the end of the input.
+  bool next(std::string_view& line) {
+    for (;;) {
+      const std::size_t nl = buf_.find('\n', pos_);
+      if (nl != std::string::npos) return emit(line, nl, 1);
+      if (eof_) {
+        if (pos_ >= buf_.size()) return false;
+        return emit(line, buf_.size(), 0);  // last line without a newline
+      }
+      refill();
+    }
+  }
+
+  /// 1-based number of the line last returned by next() (0 before the first).
+  long line_number() const noexcept { return line_; }
+  /// Byte offset of the start of the line last returned, in the uncompressed stream.
+  std::uint64_t line_offset() const noexcept { return line_offset_; }
+  /// Bytes of the last line's terminator: 0 (end of input), 1 ("\n") or 2 ("\r\n").
+  int terminator_bytes() const noexcept { return term_; }
+  const std::string& name() const noexcept { return name_; }
+  /// True if the file started with the gzip magic bytes.
+  bool compressed() const noexcept { return compressed_; }
+
+  /// Throws ParseError(name, current line, what).
+  [[noreturn]] void fail(const std::string& what) const { throw ParseError(name_, line_, what); }
+
+ private:
+  LineReader() = default;
+
+  bool emit(std::string_view& line, std::size_t end, int nl_bytes) {
+    std::size_t stop = end;
+    int term = nl_bytes;
+    if (nl_bytes && stop > pos_ && buf_[stop - 1] == '\r') {
+      --stop;
+      ++term;
+    }
+    line = std::string_view(buf_).substr(pos_, stop - pos_);
+    line_offset_ = consumed_ + pos_;
+    term_ = term;
+    pos_ = end + static_cast<std::size_t>(nl_bytes);
+    ++line_;
+    return true;
+  }
+
+  void refill() {
+    // Drop consumed bytes, then append one chunk.
+    if (pos_ > 0) {
+      buf_.erase(0, pos_);
+      consumed_ += pos_;
+      pos_ = 0;
+    }
+    constexpr std::size_t chunk = 1 << 16;
+    const std::size_t old = buf_.size();
+    buf_.resize(old + chunk);
+    const int n = gzread(gz_.get(), buf_.data() + old, static_cast<unsigned>(chunk));
+    if (n < 0) {
+      int err = 0;
+      const char* msg = gzerror(gz_.get(), &err);
+      throw ParseError(name_, line_ + 1, fmt::format("read error: {}", msg ? msg : "unknown zlib error"));
+    }
+    buf_.resize(old + static_cast<std::size_t>(n));
+    if (n == 0) {
+      int err = 0;
+      const char* msg = gzerror(gz_.get(), &err);
+      if (err != Z_OK && err != Z_STREAM_END)
+        throw ParseError(name_, line_ + 1,
+                         fmt::format("corrupt or truncated gzip data: {}", msg ? msg : "unknown zlib error"));
+      eof_ = true;
+    }
+  }
+
+  std::string name_;
+  std::shared_ptr<gzFile_s> gz_;
+  std::string buf_;
+  std::size_t pos_ = 0;
+  std::uint64_t consumed_ = 0;
+  std::uint64_t line_offset_ = 0;
+  long line_ = 0;
+  int term_ = 0;
+  bool eof_ = false;
+  bool compressed_ = false;
+};
+
+/// Writes a file through `write(std::ostream&)` into "<path>.tmp.<random>" and renames it over
+/// `path` (same directory, so the rename is atomic), so readers never see a half-written file. Throws IoError on failure.
+inline void write_file_atomically(const std::filesystem::path& path,
+                                  const std::function<void(std::ostream&)>& write) {
+  const auto tmp = std::filesystem::path(path.string() + fmt::format(".tmp.{:08x}", std::random_device{}()));
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw IoError(fmt::format("{}: cannot open for writing", tmp.string()));
+    write(out);
+    out.flush();
+    if (!out) {
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw IoError(fmt::format("{}: write failed", tmp.string()));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::filesystem::remove(tmp, ec);
+    throw IoError(fmt::format("{}: cannot rename temporary file into place", path.string()));
+  }
+}
+
+}  // namespace nucleo::detail
