@@ -8,7 +8,7 @@
 
 using nucleo::Rng;
 
-TEST_CASE("Rng: same seed and stream give the same sequence; others differ", "[core][rng]") {
+TEST_CASE("Rng: same seed and stream give the same sequence, others differ", "[core][rng]") {
   Rng a(1, 0), b(1, 0), c(1, 1), d(2, 0);
   std::vector<std::uint64_t> va, vb, vc, vd;
   for (int i = 0; i < 100; ++i) {

@@ -4,7 +4,7 @@
 
 using namespace nucleo;
 
-TEST_CASE("Tensor3: [batch, channels, length] row-major; sequence(b) is its C x L matrix", "[core][tensor]") {
+TEST_CASE("Tensor3: batch x channels x length row-major, sequence(b) is its C x L matrix", "[core][tensor]") {
   Tensor3<float> t(2, 3, 4);
   for (Index i = 0; i < t.size(); ++i) t.data()[i] = static_cast<float>(i);
   CHECK(t(1, 2, 3) == static_cast<float>((1 * 3 + 2) * 4 + 3));

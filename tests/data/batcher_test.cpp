@@ -50,7 +50,7 @@ Index padding_of(const Batch& b) {
 }
 }  // namespace
 
-TEST_CASE("Batcher: evaluation batches by hand (order, [PAD], lengths, -100 label padding)", "[data][batcher]") {
+TEST_CASE("Batcher: evaluation batches by hand (order, PAD, lengths, -100 label padding)", "[data][batcher]") {
   std::vector<Example> ex = {make_example({0, 1, 2}, true), make_example({3}, true),
                              make_example({0, 0, 1, 1}, true), make_example({2, 2}, true),
                              make_example({4, 3, 2, 1, 0}, true)};
@@ -90,7 +90,7 @@ TEST_CASE("Batcher: evaluation batches by hand (order, [PAD], lengths, -100 labe
   CHECK(sorted.batch({0, 1}).length() == 4);
 }
 
-TEST_CASE("Batcher: multilabel examples give MultiLabels [B, K]", "[data][batcher]") {
+TEST_CASE("Batcher: multilabel examples give MultiLabels B x K", "[data][batcher]") {
   std::vector<Example> ex(3);
   ex[0].tokens = {0, 1};
   ex[0].multilabels = {1, 0, 1};

@@ -31,7 +31,7 @@ TEST_CASE("BED: BEND multilabel layout, labels by name, split = last column", "[
   CHECK_THROWS_WITH(t.multi_hot(0, 4), Catch::Contains("m.bed:2:") && Catch::Contains("out of range"));
 }
 
-TEST_CASE("BED: positional strand (3) and label (6) columns; gene-finding layout without labels", "[data][bed]") {
+TEST_CASE("BED: positional strand (3) and label (6) columns, gene-finding layout without labels", "[data][bed]") {
   auto t = BedTable::from_string("c\ts\te\tname\tscore\tdir\tlabs\tsplit\nchr1\t0\t5\t-\t0\t+\t2,3\ttrain\n");
   CHECK(t.strand_column() == 3);
   CHECK(t.label_column() == 6);

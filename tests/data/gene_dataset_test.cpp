@@ -22,7 +22,7 @@ TEST_CASE("fnv1a64 matches the published FNV-1a test vectors", "[data][gene_data
   CHECK(fnv1a64("foobar") == 0x85944171f73967e8ULL);
 }
 
-TEST_CASE("GeneDataset: valid is carved from train by the name hash; stats by hand", "[data][gene_dataset]") {
+TEST_CASE("GeneDataset: valid is carved from train by the name hash, stats by hand", "[data][gene_dataset]") {
   TempDir tmp;
   std::vector<Locus> train, test;
   for (int i = 0; i < 60; ++i) train.push_back(make_locus(fmt::format("tr{}", i), 40 + i, i % 3));
@@ -85,7 +85,7 @@ TEST_CASE("read_label_tsv: malformed lines are ParseErrors with file and line", 
         std::vector<GeneExample>{{"a", "ACGN", {0, 1, 2, 8}}});
 }
 
-TEST_CASE("find_gene_files: clear error naming scripts/setup when absent; .gz accepted", "[data][gene_dataset]") {
+TEST_CASE("find_gene_files: clear error naming scripts/setup when absent, .gz accepted", "[data][gene_dataset]") {
   TempDir tmp;
   CHECK_THROWS_WITH(find_gene_files({tmp / "nowhere"}), Catch::Contains("scripts/setup") && Catch::Contains("nowhere"));
   tmp.write_gz("genes.gb.train.gz", "LOCUS a 4 bp\nORIGIN\n 1 acgt\n//\n");

@@ -43,7 +43,7 @@ TEST_CASE("GFF3 with ##FASTA: CDS grouped by Parent, start_codon united, others 
   CHECK(rep.transcripts == 3);
 }
 
-TEST_CASE("GTF + separate FASTA: transcript_id grouping, start codon merged; agrees with GenBank", "[data][gff]") {
+TEST_CASE("GTF + separate FASTA: transcript_id grouping, start codon merged, agrees with GenBank", "[data][gff]") {
   TempDir tmp;
   write_fasta(tmp / "g.fa", {{"chrA", "", seq60()}, {"chrB", "", "ACGTACGT"}});
   tmp.write("a.gtf",
@@ -65,7 +65,7 @@ TEST_CASE("GTF + separate FASTA: transcript_id grouping, start codon merged; agr
   CHECK(read_gff(tmp / "a.gtf", tmp / "g.fa", GffOptions{-1, true}).size() == 2);
 }
 
-TEST_CASE("GFF: gene regions with flank; nearby genes share a region", "[data][gff]") {
+TEST_CASE("GFF: gene regions with flank, nearby genes share a region", "[data][gff]") {
   const std::string gff =
       "c\t.\tCDS\t11\t20\t.\t+\t0\tParent=a\n"
       "c\t.\tCDS\t26\t30\t.\t-\t0\tParent=b\n"

@@ -26,7 +26,7 @@ std::vector<Example> random_examples(int n, int min_len, int max_len, std::uint6
 }
 }  // namespace
 
-TEST_CASE("MlmMasking: proportions on 10^6 tokens (15% selected; 80/10/10; uniform replacements; no PAD)",
+TEST_CASE("MlmMasking: proportions on 10^6 tokens (15% selected, 80/10/10, uniform replacements, no PAD)",
           "[data][mlm_masking]") {
   const MlmMasking masking(MlmMaskingOptions{});  // paper defaults: 0.15, 0.8, 0.1
   const int n_seq = 1000, len = 1100;
@@ -84,7 +84,7 @@ TEST_CASE("MlmMasking: proportions on 10^6 tokens (15% selected; 80/10/10; unifo
   CHECK(std::abs(out_by_orig[4][4] / sel_by_orig[4] - 0.1) < tol(0.1, sel_by_orig[4]));
 }
 
-TEST_CASE("MlmMasking: p = 0 changes nothing; p = 1 with mask_fraction = 1 masks every non-pad token",
+TEST_CASE("MlmMasking: p = 0 changes nothing, p = 1 with mask_fraction = 1 masks every non-pad token",
           "[data][mlm_masking]") {
   std::vector<std::uint8_t> ids = tokens::encode("ACGTNACGT");
   ids.push_back(tokens::pad);

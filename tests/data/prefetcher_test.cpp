@@ -81,7 +81,7 @@ TEST_CASE("Prefetcher: a run resumed from a saved position continues with the sa
   for (int i = 7; i < 12; ++i) REQUIRE(same_batch(*resumed.next(), straight[static_cast<std::size_t>(i)]));
 }
 
-TEST_CASE("Prefetcher: worker errors are rethrown by next(); destruction with a full queue returns",
+TEST_CASE("Prefetcher: worker errors are rethrown by next(), destruction with a full queue returns",
           "[data][prefetcher]") {
   const auto ex = examples(30, 3);
   const Batcher batcher(ex, options());

@@ -130,7 +130,7 @@ TEST_CASE("predict_windows: stitching a position-exact model reproduces the full
         }
 }
 
-TEST_CASE("predict_full: K x L result; a model that is wrong near window edges is masked by the overlap",
+TEST_CASE("predict_full: K x L result, a model that is wrong near window edges is masked by the overlap",
           "[data][sliding_window]") {
   const Index L = 5000, W = 256, O = 64;
   const auto ids = ramp(L);
@@ -161,7 +161,7 @@ TEST_CASE("predict_full: K x L result; a model that is wrong near window edges i
   CHECK((bad.row(0).array() < 0).any());
 }
 
-TEST_CASE("predict_windows: a model returning the wrong shape is an error; empty input gives K = 0",
+TEST_CASE("predict_windows: a model returning the wrong shape is an error, empty input gives K = 0",
           "[data][sliding_window]") {
   const auto ids = ramp(100);
   auto wrong = [](const WindowBatch& wb, Tensor3<float>& out) { out.resize(wb.size(), 2, 3); };
@@ -174,7 +174,7 @@ TEST_CASE("predict_windows: a model returning the wrong shape is an error; empty
   CHECK(calls == 0);
 }
 
-TEST_CASE("predict_windows_many: windows of many sequences share batches; each sequence stitched exactly once",
+TEST_CASE("predict_windows_many: windows of many sequences share batches, each sequence stitched exactly once",
           "[data][sliding_window]") {
   const std::vector<Index> lens = {0, 5, 100, 1, 37, 250, 32};
   std::vector<std::vector<std::uint8_t>> seqs;

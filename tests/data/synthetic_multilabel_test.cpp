@@ -72,7 +72,7 @@ TEST_CASE("SyntheticMultilabel: motifs are 6..8-mers, none inside another", "[da
   }
 }
 
-TEST_CASE("SyntheticMultilabel: deterministic from the seed; sequence i independent of the count",
+TEST_CASE("SyntheticMultilabel: deterministic from the seed, sequence i independent of the count",
           "[data][synthetic_multilabel]") {
   const SyntheticMultilabel a(small(7)), b(small(7)), c(small(8));
   CHECK(a.sequences() == b.sequences());

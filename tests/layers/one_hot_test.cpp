@@ -24,7 +24,7 @@ TEST_CASE("OneHot: ids to a Width-wide one-hot with only the first V channels se
     for (Index c = 0; c < 5; ++c) CHECK(y(0, c, l) == (c == expect[l] ? 1.0 : 0.0));
 }
 
-TEST_CASE("OneHot: ids outside [0, V) or non-integers are ShapeErrors naming value and position",
+TEST_CASE("OneHot: ids outside 0..V-1 or non-integers are ShapeErrors naming value and position",
           "[layers][one_hot]") {
   CpuContext ctx(1);
   OneHot<7, 8> oh;
@@ -52,7 +52,7 @@ TEST_CASE("OneHot: ids outside [0, V) or non-integers are ShapeErrors naming val
   CHECK_THROWS_AS(oh.forward(ctx, two, y), ShapeError);
 }
 
-TEST_CASE("OneHot: input gradient is zero; no params; padding invariance", "[layers][one_hot]") {
+TEST_CASE("OneHot: input gradient is zero, no params, padding invariance", "[layers][one_hot]") {
   CpuContext ctx(2);
   OneHot<4, 6, double> oh;
   Tensor3<double> x(2, 1, 9), y, dx;

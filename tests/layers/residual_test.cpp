@@ -20,7 +20,7 @@ TEST_CASE("Residual: y = x + body(x), by hand", "[layers][residual]") {
   CHECK(y(0, 0, 2) == 12);
 }
 
-TEST_CASE("Residual: gradients include the identity path; names get 'body.'", "[layers][residual]") {
+TEST_CASE("Residual: gradients include the identity path, names get 'body.'", "[layers][residual]") {
   CpuContext ctx(1);
   Residual<Sequential<Affine<3, 3>, Square<>>> r;
   randomize_params(r, 7);

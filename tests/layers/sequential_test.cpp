@@ -33,7 +33,7 @@ TEST_CASE("Sequential: forward is the composition, by hand", "[layers][sequentia
   CHECK(y(0, 0, 1) == Approx(2.5));
 }
 
-TEST_CASE("Sequential: gradients pass gradcheck; names are numbered", "[layers][sequential]") {
+TEST_CASE("Sequential: gradients pass gradcheck, names are numbered", "[layers][sequential]") {
   CpuContext ctx(1);
   Net net;
   randomize_params(net, 3);

@@ -44,7 +44,7 @@ TEST_CASE("roc_auc_score: equals the brute-force pair count", "[metrics][auroc]"
   CHECK(*roc_auc_score(s, y) == Approx(wins / pairs).epsilon(1e-14));
 }
 
-TEST_CASE("roc_auc_score: one class only is undefined; NaN scores are refused", "[metrics][auroc]") {
+TEST_CASE("roc_auc_score: one class only is undefined, NaN scores are refused", "[metrics][auroc]") {
   CHECK_FALSE(roc_auc_score(std::vector<double>{0.2, 0.3}, U8{1, 1}).has_value());
   CHECK_FALSE(roc_auc_score(std::vector<double>{0.2, 0.3}, U8{0, 0}).has_value());
   CHECK_FALSE(roc_auc_score(std::vector<double>{}, U8{}).has_value());
@@ -91,7 +91,7 @@ TEST_CASE("auroc: per-label report from streamed batches, undefined label left o
   CHECK(nlohmann::json(rn)["mean"].is_null());
 }
 
-TEST_CASE("auroc: parallel over labels gives the same report; float collector", "[metrics][auroc]") {
+TEST_CASE("auroc: parallel over labels gives the same report, float collector", "[metrics][auroc]") {
   ScoreCollector<float> c(7);
   Rng rng(5);
   for (int i = 0; i < 500; ++i)

@@ -45,7 +45,7 @@ TEST_CASE("MCC: 3x3 by hand, precision and recall per class", "[metrics][mcc]") 
   CHECK(j["total"] == 17);
 }
 
-TEST_CASE("MCC: 0 when undefined; perfect and inverted", "[metrics][mcc]") {
+TEST_CASE("MCC: 0 when undefined, perfect and inverted", "[metrics][mcc]") {
   CHECK(matthews_corrcoef(ConfusionMatrix(9)) == 0);                   // empty
   CHECK(matthews_corrcoef(from_rows(3, {5, 0, 0, 3, 0, 0, 2, 0, 0})) == 0);  // one predicted class
   CHECK(matthews_corrcoef(from_rows(3, {0, 0, 0, 0, 0, 0, 2, 3, 4})) == 0);  // one true class

@@ -27,7 +27,7 @@ TEST_CASE("LrSchedule: warm-up then cosine decay to a floor", "[optim][lr_schedu
   for (std::int64_t t = 10; t < 110; ++t) CHECK(s(t + 1) <= s(t));
 }
 
-TEST_CASE("LrSchedule: linear decay; a pure function of the step; JSON round trip", "[optim][lr_schedule]") {
+TEST_CASE("LrSchedule: linear decay, a pure function of the step, JSON round trip", "[optim][lr_schedule]") {
   const auto s = LrSchedule::linear(2.0, 0, 100);
   CHECK(s(0) == Approx(2.0));
   CHECK(s(25) == Approx(1.5));

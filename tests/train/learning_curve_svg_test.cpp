@@ -71,7 +71,7 @@ TEST_CASE("LearningCurveSvg: a well-formed SVG with one point per epoch", "[trai
   CHECK(slurp(dir.path / "curve.svg") == svg);
 }
 
-TEST_CASE("LearningCurveSvg: nice ticks; degenerate inputs still render", "[train][learning_curve_svg]") {
+TEST_CASE("LearningCurveSvg: nice ticks, degenerate inputs still render", "[train][learning_curve_svg]") {
   CHECK(LearningCurveSvg::ticks(0, 1) == std::vector<double>{0, 0.2, 0.4, 0.6000000000000001, 0.8, 1});
   const auto t = LearningCurveSvg::ticks(0.13, 0.87);
   CHECK(t.front() == Approx(0.2));

@@ -67,7 +67,7 @@ TEST_CASE("Progress: a forced bar redraws in place and notes do not tear it", "[
   std::fclose(f);
 }
 
-TEST_CASE("Progress: off prints nothing; durations and rates format", "[train][progress]") {
+TEST_CASE("Progress: off prints nothing, durations and rates format", "[train][progress]") {
   std::FILE* f = std::tmpfile();
   ProgressOptions o;
   o.stream = f;

@@ -237,7 +237,7 @@ TEST_CASE("Trainer: early stopping after `patience` epochs without improvement",
   CHECK(r.steps == 6 * 8);
 }
 
-TEST_CASE("Trainer: accumulation averages micro-batch gradients; options are checked", "[train][trainer]") {
+TEST_CASE("Trainer: accumulation averages micro-batch gradients, options are checked", "[train][trainer]") {
   // accumulation 2 over batches of 2 == accumulation 1 over batches of 4 (no noise, mean losses)
   TempDir d1, d2;
   auto train = [](const fs::path& dir, Index batch, std::int64_t accum) {
