@@ -71,7 +71,7 @@ class CpuContext {
   /// `threads` = 0: from NUCLEO_THREADS, else all hardware threads.
   explicit CpuContext(int threads = 0, std::uint64_t seed = 0x5eed)
       : threads_(detail::resolve_threads(threads)),
-        arena_(std::make_unique<oneapi::tbb::task_arena>(threads_, 0)),
+        arena_(std::make_unique<oneapi::tbb::task_arena>(threads_, 1)),
         observer_(std::make_unique<detail::DenormalObserver>(*arena_)),
         pool_(std::make_unique<TbbThreadPool>(*arena_)),
         device_(std::make_unique<Eigen::ThreadPoolDevice>(pool_.get(), threads_)),

@@ -8,6 +8,8 @@
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/tensor.hpp"
 
+#include <Eigen/Core>
+
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -75,10 +77,11 @@ namespace nucleo::detail {
 /// weights, gradient partials). Layers run one after another on the calling thread, so one buffer
 /// per slot and thread suffices, instead of one per layer (30 x 9.4 MB for the paper's 512-channel
 /// convolutions). Parallel tasks launched by that call write disjoint parts through the reference.
-/// The content is undefined on entry; `n` elements are available after the call.
+/// The content is undefined on entry; `n` elements are available after the call, aligned for SIMD
+/// (EIGEN_MAX_ALIGN_BYTES), so vectorised loops split the same way on every thread.
 template <class Scalar>
 Scalar* scratch(int slot, std::size_t n) {
-  thread_local std::vector<Scalar> buffers[4];
+  thread_local std::vector<Scalar, Eigen::aligned_allocator<Scalar>> buffers[16];
   auto& buf = buffers[slot];
   if (buf.size() < n) buf.resize(n);
   return buf.data();

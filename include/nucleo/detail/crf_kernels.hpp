@@ -34,6 +34,13 @@
 #include <limits>
 #include <vector>
 
+// GCC 12 reports false -W(maybe-)uninitialized positives inside its own AVX-512 intrinsics headers
+// (_mm512_undefined_* in Eigen's packet math) when these kernels are inlined with -march=native.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
 namespace nucleo::detail::crf {
 
 template <class T>
@@ -259,3 +266,6 @@ struct Kernel {
 };
 
 }  // namespace nucleo::detail::crf
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif

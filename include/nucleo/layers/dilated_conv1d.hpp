@@ -68,25 +68,12 @@ class DilatedConv1D {
                  K, x.dimension(1), Cin);
     const Index B = x.dimension(0), L = x.dimension(2);
     ensure_shape(y, B, Cout, L);
-    const Scalar* wk = repack();  // the calling thread's scratch slot 0, valid during this call
+    const Scalar* wk = pack_taps();  // the calling thread's scratch slot 0, valid during this call
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
-    const Index pad = padding();
     ctx.parallel_for(Index(tiles.size()), 1, [&](Index tb, Index te) {
       for (Index t = tb; t < te; ++t) {
         const auto [b, l0, l1] = tiles[std::size_t(t)];
-        const Index len = ctx.length_of(b, L);
-        auto X = sequence(x, b);
-        auto Y = sequence(y, b);
-        for (Index o = 0; o < Cout; ++o) {
-          Scalar* row = y.data() + (b * Cout + o) * L;
-          std::fill(row + l0, row + l1, bias_.value[o]);
-        }
-        for (int k = 0; k < K; ++k) {
-          const Index s = Index(k) * dilation_ - pad;
-          const Index lo = std::max(l0, -s), hi = std::min(l1, len - s);
-          if (hi <= lo) continue;
-          Y.middleCols(lo, hi - lo).noalias() += tap(wk, k) * X.middleCols(lo + s, hi - lo);
-        }
+        forward_tile(wk, x.data() + b * Cin * L, L, y.data() + b * Cout * L + l0, L, l0, l1, ctx.length_of(b, L));
       }
     });
     detail::zero_padding(ctx, y);
@@ -99,30 +86,74 @@ class DilatedConv1D {
                  "DilatedConv1D::backward: dy is [{}, {}, {}], expected [{}, {}, {}]", dy.dimension(0),
                  dy.dimension(1), dy.dimension(2), B, Cout, L);
     ensure_shape(dx, B, Cin, L);
-    const Scalar* wk = repack();  // the calling thread's scratch slot 0, valid during this call
+    const Scalar* wk = pack_taps();  // the calling thread's scratch slot 0, valid during this call
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
-    const Index pad = padding();
-    const Index nt = Index(tiles.size());
-
-    // dX[:, m] = sum_k W_k^T dY[:, m - s_k], over dY columns inside [0, len).
-    ctx.parallel_for(nt, 1, [&](Index tb, Index te) {
+    ctx.parallel_for(Index(tiles.size()), 1, [&](Index tb, Index te) {
       for (Index t = tb; t < te; ++t) {
         const auto [b, l0, l1] = tiles[std::size_t(t)];
-        const Index len = ctx.length_of(b, L);
-        auto DX = sequence(dx, b);
-        auto DY = sequence(dy, b);
-        DX.middleCols(l0, l1 - l0).setZero();
-        for (int k = 0; k < K; ++k) {
-          const Index s = Index(k) * dilation_ - pad;
-          const Index lo = std::max(l0, s), hi = std::min(l1, len + s);
-          if (hi <= lo) continue;
-          DX.middleCols(lo, hi - lo).noalias() += tap(wk, k).transpose() * DY.middleCols(lo - s, hi - lo);
-        }
+        MatrixMap<Scalar>(dx.data() + b * Cin * L, Cin, L).middleCols(l0, l1 - l0).setZero();
+        backward_data_tile(wk, dy.data() + b * Cout * L, dx.data() + b * Cin * L, L, l0, l1, ctx.length_of(b, L));
       }
     });
     detail::zero_padding(ctx, dx);
+    accumulate_param_grads(ctx, x.data(), dy.data(), B, L, tiles);
+  }
 
-    // dW_k[o, i] = sum over valid l of dY[o, l] X[i, l + s_k]; tasks = (tap, row block, chunk).
+  // ---- Kernels, public for fused blocks (ResBlock); layers should call forward/backward. ----
+  // Activations are raw row-major [B, C, L] buffers; a tile is columns [l0, l1) of one sequence,
+  // inside its valid length len.
+
+  /// W {Cout, Cin, K} repacked as K row-major Cout x Cin matrices, in the calling thread's scratch
+  /// slot 0 (shared by all layers; valid until the next pack_taps() on this thread).
+  const Scalar* pack_taps() const {
+    Scalar* wk = detail::scratch<Scalar>(0, std::size_t(K) * Cout * Cin);
+    const Scalar* w = weight_.value.data();
+    for (Index o = 0; o < Cout; ++o)
+      for (Index i = 0; i < Cin; ++i)
+        for (Index k = 0; k < K; ++k) wk[(k * Cout + o) * Cin + i] = w[(o * Cin + i) * K + k];
+    return wk;
+  }
+
+  /// out[:, 0 : l1-l0) = bias + sum_k W_k X[:, l + s_k] for l in [l0, l1); X = the Cin x L sequence at
+  /// `xs`; `out` = output column l0, row stride `ldo`.
+  void forward_tile(const Scalar* wk, const Scalar* xs, Index L, Scalar* out, Index ldo, Index l0, Index l1,
+                    Index len) const {
+    const Index n = l1 - l0, pad = padding();
+    ConstMatrixMap<Scalar> X(xs, Cin, L);
+    StridedMap Y(out, Cout, n, Eigen::OuterStride<>(ldo));
+    for (Index o = 0; o < Cout; ++o) Y.row(o).setConstant(bias_.value[o]);
+    for (int k = 0; k < K; ++k) {
+      const Index s = Index(k) * dilation_ - pad;
+      const Index lo = std::max(l0, -s), hi = std::min(l1, len - s);
+      if (hi <= lo) continue;
+      Y.middleCols(lo - l0, hi - lo).noalias() += tap(wk, k) * X.middleCols(lo + s, hi - lo);
+    }
+  }
+
+  /// DX[:, l0:l1) += sum_k W_k^T DY[:, l - s_k] over DY columns inside [0, len); DY is Cout x L at `dys`,
+  /// DX is Cin x L at `dxs`.
+  void backward_data_tile(const Scalar* wk, const Scalar* dys, Scalar* dxs, Index L, Index l0, Index l1,
+                          Index len) const {
+    const Index pad = padding();
+    ConstMatrixMap<Scalar> DY(dys, Cout, L);
+    MatrixMap<Scalar> DX(dxs, Cin, L);
+    for (int k = 0; k < K; ++k) {
+      const Index s = Index(k) * dilation_ - pad;
+      const Index lo = std::max(l0, s), hi = std::min(l1, len + s);
+      if (hi <= lo) continue;
+      DX.middleCols(lo, hi - lo).noalias() += tap(wk, k).transpose() * DY.middleCols(lo - s, hi - lo);
+    }
+  }
+
+  /// dW_k[o, i] += sum over valid l of dY[o, l] X[i, l + s_k], db += sum dY, over `tiles` of the
+  /// [B, Cin, L] input `x` and [B, Cout, L] gradient `dy`. Tasks = (tap, row block, position chunk),
+  /// fixed by the sizes; chunk partials are summed in order (bit-identical for any thread count).
+  template <class Ctx>
+  void accumulate_param_grads(Ctx& ctx, const Scalar* x, const Scalar* dy, Index B, Index L,
+                              const std::vector<detail::Tile>& tiles) {
+    (void)B;
+    const Index pad = padding();
+    const Index nt = Index(tiles.size());
     const Index rb = detail::row_blocks_for(Cout);
     const Index nc = detail::reduction_chunks(K * rb, nt);
     const Index wsize = Index(K) * Cout * Cin;
@@ -140,8 +171,8 @@ class DilatedConv1D {
         for (Index t = t0; t < t1; ++t) {
           const auto [b, l0, l1] = tiles[std::size_t(t)];
           const Index len = ctx.length_of(b, L);
-          auto X = sequence(x, b);
-          auto DY = sequence(dy, b);
+          ConstMatrixMap<Scalar> X(x + b * Cin * L, Cin, L);
+          ConstMatrixMap<Scalar> DY(dy + b * Cout * L, Cout, L);
           const Index lo = std::max(l0, -s), hi = std::min(l1, len - s);
           if (hi > lo)
             P.middleRows(o0, o1 - o0).noalias() +=
@@ -174,15 +205,7 @@ class DilatedConv1D {
   }
 
  private:
-  /// W {Cout, Cin, K} -> K row-major Cout x Cin matrices.
-  const Scalar* repack() const {
-    Scalar* wk = detail::scratch<Scalar>(0, std::size_t(K) * Cout * Cin);
-    const Scalar* w = weight_.value.data();
-    for (Index o = 0; o < Cout; ++o)
-      for (Index i = 0; i < Cin; ++i)
-        for (Index k = 0; k < K; ++k) wk[(k * Cout + o) * Cin + i] = w[(o * Cin + i) * K + k];
-    return wk;
-  }
+  using StridedMap = Eigen::Map<RowMatrix<Scalar>, 0, Eigen::OuterStride<>>;
   static ConstMatrixMap<Scalar> tap(const Scalar* wk, Index k) {
     return ConstMatrixMap<Scalar>(wk + k * Cout * Cin, Cout, Cin);
   }

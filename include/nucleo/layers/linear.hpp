@@ -57,13 +57,10 @@ class Linear {
     const Index B = x.dimension(0), L = x.dimension(2);
     ensure_shape(y, B, Cout, L);
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
-    const auto W = weight_.matrix(Cout, Cin);
     ctx.parallel_for(Index(tiles.size()), 1, [&](Index tb, Index te) {
       for (Index t = tb; t < te; ++t) {
         const auto [b, l0, l1] = tiles[std::size_t(t)];
-        auto Y = sequence(y, b).middleCols(l0, l1 - l0);
-        Y.noalias() = W * sequence(x, b).middleCols(l0, l1 - l0);
-        for (Index o = 0; o < Cout; ++o) Y.row(o).array() += bias_.value[o];
+        forward_tile(x.data() + b * Cin * L + l0, L, y.data() + b * Cout * L + l0, L, l1 - l0);
       }
     });
     detail::zero_padding(ctx, y);
@@ -77,17 +74,44 @@ class Linear {
                  dy.dimension(2), B, Cout, L);
     ensure_shape(dx, B, Cin, L);
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
-    const Index nt = Index(tiles.size());
-    const auto W = weight_.matrix(Cout, Cin);
-    ctx.parallel_for(nt, 1, [&](Index tb, Index te) {
+    ctx.parallel_for(Index(tiles.size()), 1, [&](Index tb, Index te) {
       for (Index t = tb; t < te; ++t) {
         const auto [b, l0, l1] = tiles[std::size_t(t)];
-        sequence(dx, b).middleCols(l0, l1 - l0).noalias() =
-            W.transpose() * sequence(dy, b).middleCols(l0, l1 - l0);
+        backward_data_tile(dy.data() + b * Cout * L + l0, L, dx.data() + b * Cin * L + l0, L, l1 - l0, false);
       }
     });
     detail::zero_padding(ctx, dx);
+    accumulate_param_grads(ctx, x.data(), L, dy.data(), L, L, tiles);
+  }
 
+  // ---- Kernels, public for fused blocks (ResBlock, MLMHead); layers should call forward/backward. ----
+
+  /// Y = W X + bias for n columns: X = Cin rows at `xs` (row stride ldx), Y = Cout rows at `ys` (ldy).
+  void forward_tile(const Scalar* xs, Index ldx, Scalar* ys, Index ldy, Index n) const {
+    ConstStrided X(xs, Cin, n, Eigen::OuterStride<>(ldx));
+    Strided Y(ys, Cout, n, Eigen::OuterStride<>(ldy));
+    Y.noalias() = weight_.matrix(Cout, Cin) * X;
+    for (Index o = 0; o < Cout; ++o) Y.row(o).array() += bias_.value[o];
+  }
+
+  /// DX (=, or += when `accumulate`) W^T DY for n columns (DY: Cout rows at `dys`, DX: Cin rows at `dxs`).
+  void backward_data_tile(const Scalar* dys, Index lddy, Scalar* dxs, Index lddx, Index n, bool accumulate) const {
+    ConstStrided DY(dys, Cout, n, Eigen::OuterStride<>(lddy));
+    Strided DX(dxs, Cin, n, Eigen::OuterStride<>(lddx));
+    if (accumulate)
+      DX.noalias() += weight_.matrix(Cout, Cin).transpose() * DY;
+    else
+      DX.noalias() = weight_.matrix(Cout, Cin).transpose() * DY;
+  }
+
+  /// dW += sum over the tiles' columns of dY X^T, db += sum dY. x: [B, Cin, *] with per-sequence
+  /// stride Cin * ldx, dy: [B, Cout, *] with stride Cout * lddy (rows of length ldx / lddy); tile
+  /// columns index both. Tasks = (row block, position chunk), chunk partials summed in order.
+  template <class Ctx>
+  void accumulate_param_grads(Ctx& ctx, const Scalar* x, Index ldx, const Scalar* dy, Index lddy, Index L,
+                              const std::vector<detail::Tile>& tiles) {
+    (void)L;
+    const Index nt = Index(tiles.size());
     const Index rb = detail::row_blocks_for(Cout);
     const Index nc = detail::reduction_chunks(rb, nt);
     const Index wsize = Index(Cout) * Cin;
@@ -104,8 +128,10 @@ class Linear {
         Scalar* pb = partial_b + c * Cout;
         for (Index t = t0; t < t1; ++t) {
           const auto [b, l0, l1] = tiles[std::size_t(t)];
-          auto DY = sequence(dy, b).block(o0, l0, o1 - o0, l1 - l0);
-          P.middleRows(o0, o1 - o0).noalias() += DY * sequence(x, b).middleCols(l0, l1 - l0).transpose();
+          const Index n = l1 - l0;
+          ConstStrided DY(dy + b * Cout * lddy + o0 * lddy + l0, o1 - o0, n, Eigen::OuterStride<>(lddy));
+          ConstStrided X(x + b * Cin * ldx + l0, Cin, n, Eigen::OuterStride<>(ldx));
+          P.middleRows(o0, o1 - o0).noalias() += DY * X.transpose();
           for (Index o = o0; o < o1; ++o) pb[o] += DY.row(o - o0).sum();
         }
       }
@@ -123,6 +149,8 @@ class Linear {
   }
 
  private:
+  using Strided = Eigen::Map<RowMatrix<Scalar>, 0, Eigen::OuterStride<>>;
+  using ConstStrided = Eigen::Map<const RowMatrix<Scalar>, 0, Eigen::OuterStride<>>;
   Param<Scalar> weight_, bias_;
 };
 

@@ -1,0 +1,213 @@
+// nucleo-gene-finding: the paper's gene-finding experiment, assembled from library parts.
+//
+//   nucleo-gene-finding compare  [--config F] [--out DIR] [--set key=value ...] [--threads N]
+//   nucleo-gene-finding pretrain [--config F] [--out DIR] [--set ...]
+//   nucleo-gene-finding finetune (--init CKPT | --scratch) [--crf] [--config F] [--out DIR] [--set ...]
+//   nucleo-gene-finding evaluate --checkpoint CKPT [--split test] [--out FILE.json] [--threads N]
+//
+// Data: BEND's 9 per-nucleotide classes on the real Drosophila genes of Debian's augustus-doc
+// (default), or GenBank files (--set data.train=F --set data.test=F). Every run saves the
+// configuration it used next to its results.
+#include "nucleo/nucleo.hpp"
+#include "nucleo/train/gene_experiment.hpp"
+
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* kUsage =
+    "usage: nucleo-gene-finding <command> [options]\n"
+    "\n"
+    "Gene finding (BEND's 9 classes per nucleotide, pooled MCC) with task-specific self-pretraining.\n"
+    "\n"
+    "commands:\n"
+    "  compare   the whole experiment: scratch vs SPT vs SPT+CRF under equal compute (the paper's Table 1 row)\n"
+    "  pretrain  MLM pretraining of the encoder on the task's own training sequences (SPT)\n"
+    "  finetune  fine-tune from an SPT checkpoint (--init) or from scratch (--scratch), optionally with --crf\n"
+    "  evaluate  evaluate a fine-tuned checkpoint on a split (MCC, per-class figures, confusion matrix as JSON)\n"
+    "\n"
+    "Common options: --config FILE (JSON; examples/configs/*.json), --set key=value (any field, repeatable,\n"
+    "e.g. --set finetune.steps=500 --set model=medium), --out DIR, --threads N (default: NUCLEO_THREADS or all).\n";
+
+struct Common {
+  nlohmann::json cfg;
+  std::string out;
+  int threads = 0;
+};
+
+// Pull "--set k=v" pairs out of argv (ArgParser keeps one value per option).
+std::vector<std::string> take_sets(int& argc, const char** argv) {
+  std::vector<std::string> sets;
+  int w = 1;
+  for (int r = 1; r < argc; ++r) {
+    const std::string a = argv[r];
+    if (a == "--set" && r + 1 < argc) {
+      sets.emplace_back(argv[++r]);
+    } else if (a.rfind("--set=", 0) == 0) {
+      sets.emplace_back(a.substr(6));
+    } else {
+      argv[w++] = argv[r];
+    }
+  }
+  argc = w;
+  return sets;
+}
+
+Common common(nucleo::ArgParser& p, const std::vector<std::string>& sets, const char* default_out) {
+  Common c;
+  c.cfg = nucleo::default_gene_config();
+  if (auto f = p.find("--config")) c.cfg = nucleo::load_config(c.cfg, *f);
+  for (const auto& s : sets) nucleo::apply_override(c.cfg, s);
+  if (p.given("--threads")) c.cfg["threads"] = p.get_int("--threads");
+  c.threads = c.cfg.at("threads").get<int>();
+  c.out = p.find("--out").value_or(default_out);
+  return c;
+}
+
+void add_common(nucleo::ArgParser& p) {
+  p.optional_option("--config", "JSON configuration (fields not given keep their defaults)", "FILE")
+      .optional_option("--out", "output directory", "DIR")
+      .optional_option("--threads", "worker threads (default: config, NUCLEO_THREADS, or all)", "N")
+      .flag("--quiet", "no progress output");
+}
+
+nucleo::ProgressOptions progress_of(const nucleo::ArgParser& p) {
+  nucleo::ProgressOptions o;
+  if (p.flag_set("--quiet")) o.mode = nucleo::ProgressOptions::Mode::off;
+  return o;
+}
+
+int cmd_compare(int argc, const char** argv, const std::vector<std::string>& sets) {
+  nucleo::ArgParser p("nucleo-gene-finding compare", "scratch vs SPT vs SPT+CRF under equal compute");
+  add_common(p);
+  p.parse(argc, argv, 2);
+  if (p.help_requested()) return std::cout << p.help(), 0;
+  const Common c = common(p, sets, "results/gene-finding");
+  nucleo::CpuContext ctx(c.threads);
+  const auto data = nucleo::load_gene_data(c.cfg);
+  fmt::print(stderr, "gene finding: train {} loci, valid {}, test {}; model {}; {} threads; output {}\n",
+             data.train().size(), data.valid().size(), data.test().size(), c.cfg.at("model").get<std::string>(),
+             ctx.threads(), c.out);
+  const auto results = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    return nucleo::run_gene_compare<Enc>(ctx, c.cfg, data, c.out, progress_of(p));
+  });
+  const std::string table = nucleo::gene_results_markdown(results);
+  nucleo::detail::write_file_atomic(std::filesystem::path(c.out) / "results.md", table);
+  std::cout << "\n" << table << "\nresults: " << c.out << "/results.json and results.md; per arm: "
+            << c.out << "/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv)\n";
+  return 0;
+}
+
+int cmd_pretrain(int argc, const char** argv, const std::vector<std::string>& sets) {
+  nucleo::ArgParser p("nucleo-gene-finding pretrain", "MLM pretraining (SPT) on the training sequences");
+  add_common(p);
+  p.parse(argc, argv, 2);
+  if (p.help_requested()) return std::cout << p.help(), 0;
+  const Common c = common(p, sets, "results/gene-finding/pretrain");
+  nucleo::CpuContext ctx(c.threads);
+  const auto data = nucleo::load_gene_data(c.cfg);
+  std::filesystem::create_directories(c.out);
+  nucleo::save_config(c.cfg, std::filesystem::path(c.out) / "config.json");
+  const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    return nucleo::pretrain_mlm<Enc>(ctx, nucleo::gene_examples(data.train()), nucleo::gene_examples(data.valid()),
+                                     c.cfg.at("pretrain").get<nucleo::StageConfig>(),
+                                     nucleo::masking_from_config(c.cfg), c.out, c.cfg, progress_of(p));
+  });
+  std::cout << r.summary.dump(2) << "\n";
+  return 0;
+}
+
+int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& sets) {
+  nucleo::ArgParser p("nucleo-gene-finding finetune", "fine-tune for gene finding (from SPT or from scratch)");
+  add_common(p);
+  p.optional_option("--init", "SPT checkpoint whose encoder (0.*) initialises the model", "CKPT")
+      .flag("--scratch", "start from a random initialisation")
+      .flag("--crf", "train and decode with the linear-chain CRF");
+  p.parse(argc, argv, 2);
+  if (p.help_requested()) return std::cout << p.help(), 0;
+  if (p.given("--init") == p.flag_set("--scratch"))
+    throw nucleo::ConfigError("finetune: give exactly one of --init CKPT or --scratch (see --help)");
+  const Common c = common(p, sets, "results/gene-finding/finetune");
+  nucleo::CpuContext ctx(c.threads);
+  const auto data = nucleo::load_gene_data(c.cfg);
+  std::filesystem::create_directories(c.out);
+  nucleo::save_config(c.cfg, std::filesystem::path(c.out) / "config.json");
+  nucleo::GeneFinetuneOptions fo;
+  fo.stage = c.cfg.at("finetune").get<nucleo::StageConfig>();
+  fo.crf = p.flag_set("--crf");
+  if (auto init = p.find("--init")) fo.init_checkpoint = *init;
+  fo.head_activation = nucleo::activation_from_config(c.cfg);
+  fo.predict = nucleo::predict_from_config(c.cfg);
+  fo.progress = progress_of(p);
+  const auto fine_train = nucleo::train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
+  nucleo::GeneEvaluation ev;
+  const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev);
+  });
+  if (!ev.predictions.empty())
+    nucleo::write_prediction_tsv(std::filesystem::path(c.out) / "test_predictions.tsv", data.test(), ev.predictions);
+  nlohmann::json s = r.summary;
+  s.erase("test");
+  std::cout << s.dump(2) << "\n";
+  return 0;
+}
+
+int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>&) {
+  nucleo::ArgParser p("nucleo-gene-finding evaluate", "evaluate a fine-tuned checkpoint on a split");
+  p.option("--checkpoint", "fine-tuned checkpoint (best.ckpt of a finetune/compare arm)", std::nullopt, "CKPT")
+      .option("--split", "train, valid or test", "test")
+      .optional_option("--out", "write the evaluation JSON here", "FILE")
+      .optional_option("--threads", "worker threads", "N");
+  p.parse(argc, argv, 2);
+  if (p.help_requested()) return std::cout << p.help(), 0;
+  const std::filesystem::path ckpt = p.get("--checkpoint");
+  const auto header = nucleo::read_checkpoint_header(ckpt);
+  const std::string type = header.value("model_type", "");
+  if (type != "GeneModel" && type != "GeneModel+CRF")
+    throw nucleo::ConfigError(fmt::format("{}: model type '{}' is not a fine-tuned gene model{}", ckpt.string(), type,
+                                          type == "MlmNet" ? " (this is a pretraining checkpoint; fine-tune it first)" : ""));
+  nlohmann::json cfg = nucleo::default_gene_config();
+  cfg.merge_patch(header.at("config"));
+  nucleo::CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
+  const auto data = nucleo::load_gene_data(cfg);
+  const auto& split = data.split(p.get("--split"));
+  const nlohmann::json j = nucleo::with_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    nucleo::GeneModel<Enc> model(type == "GeneModel+CRF", nucleo::activation_from_config(cfg));
+    const auto rep = nucleo::load_checkpoint(ckpt, model);
+    auto ev = nucleo::evaluate_gene(ctx, model, split, nucleo::predict_from_config(cfg));
+    nlohmann::json r = ev.to_json();
+    r["checkpoint"] = ckpt.string();
+    r["split"] = p.get("--split");
+    r["load"] = rep.summary();
+    return r;
+  });
+  if (auto out = p.find("--out")) nucleo::detail::write_file_atomic(*out, j.dump(2) + "\n");
+  fmt::print("{} split: {} loci, MCC {:.4f} (loci <= 14 kb: {:.4f})\n", p.get("--split"), j.at("loci").get<int>(),
+             j.at("mcc").get<double>(), j.at("mcc_short_loci").get<double>());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, const char** argv) {
+  try {
+    const auto sets = take_sets(argc, argv);
+    if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
+      std::cout << kUsage;
+      return argc < 2 ? 2 : 0;
+    }
+    const std::string cmd = argv[1];
+    if (cmd == "compare") return cmd_compare(argc, argv, sets);
+    if (cmd == "pretrain") return cmd_pretrain(argc, argv, sets);
+    if (cmd == "finetune") return cmd_finetune(argc, argv, sets);
+    if (cmd == "evaluate") return cmd_evaluate(argc, argv, sets);
+    std::cerr << "nucleo-gene-finding: unknown command '" << cmd << "'\n\n" << kUsage;
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "nucleo-gene-finding: error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,194 @@
+#pragma once
+/// Scoring gene predictions of any tool (AUGUSTUS, nucleo-annotate, ...) against a truth split with
+/// nucleo's own labels and metric: predictions become per-nucleotide BEND classes 0..8 through the
+/// same code as the truth (gene_labels.hpp), then one ConfusionMatrix is pooled over all scored
+/// nucleotides and reduced by mcc_report (mcc.hpp): 9-class MCC, per-class precision/recall.
+///
+///   truth     = make_gene_example(locus) for each truth locus (e.g. genes.gb.test)
+///   predicted = read_gene_predictions_gff(gff, truth)   GFF3/GTF, seqid = truth locus name
+///             | read_label_tsv(tsv)                     "name<TAB>sequence<TAB>labels"
+///   score     = score_gene_predictions(truth, predicted, {.max_length = 14000})
+///
+/// GFF conversion: `CDS` (+ `start_codon`) of both strands, grouped into transcripts by Parent /
+/// transcript_id (gff.hpp), labelled by gene_labels on the truth sequence. Stop codons are class 8
+/// whether the CDS includes them (the last codon of the CDS is a stop: relabelled 8) or excludes
+/// them (the codon after the CDS is already outside the CDS). The truth GenBank CDS of the fly set
+/// excludes the stop, so both AUGUSTUS settings of stopCodonExcludedFromCDS give identical labels.
+/// Other features (gene, mRNA, exon, intron, UTR, stop_codon) are ignored: introns are the gaps
+/// between CDS parts, as in the truth. In particular an `intron` feature of a partial gene before
+/// its first or after its last CDS part is NOT labelled intron (no CDS bounds it); use complete
+/// gene models (AUGUSTUS --genemodel=complete) to avoid partial genes at the sequence ends.
+/// A truth locus without any predicted transcript is predicted all noncoding (8).
+///
+/// Matching is by name. Errors: a predicted name not in the truth, a name predicted twice, a
+/// predicted sequence (TSV, GFF3 ##FASTA) that differs from the truth sequence, a label count that
+/// differs from the sequence length, and (unless `missing_as_noncoding`) a truth locus without a
+/// prediction in score_gene_predictions.
+///
+/// `max_length > 0` scores only the truth loci of at most that many nucleotides (BEND's gene
+/// finding windows are up to 14 kb); the others are counted in `loci_skipped`.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "nucleo/core/error.hpp"
+#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/gene_labels.hpp"
+#include "nucleo/data/gff.hpp"
+#include "nucleo/detail/line_reader.hpp"
+#include "nucleo/metrics/confusion_matrix.hpp"
+#include "nucleo/metrics/mcc.hpp"
+
+namespace nucleo {
+
+struct GeneScoreOptions {
+  std::int64_t max_length = 0;        ///< > 0: score only truth loci with length <= max_length
+  bool missing_as_noncoding = false;  ///< a truth locus absent from the predictions counts as all 8
+};
+
+struct GenePredictionScore {
+  MccReport report;                 ///< pooled 9-class MCC, per-class precision/recall, confusion matrix
+  std::size_t loci = 0;             ///< truth loci scored
+  std::size_t loci_skipped = 0;     ///< truth loci longer than max_length
+  std::size_t loci_missing = 0;     ///< scored loci without a prediction (all noncoding)
+  std::int64_t nucleotides = 0;     ///< nucleotides scored
+  std::int64_t max_length = 0;      ///< the limit used (0 = none)
+};
+
+namespace detail {
+inline std::vector<std::string> gene_class_name_list() {
+  std::vector<std::string> names;
+  for (auto n : kGeneClassNames) names.emplace_back(n);
+  return names;
+}
+inline std::unordered_map<std::string, std::size_t> index_truth_names(const std::vector<GeneExample>& truth) {
+  std::unordered_map<std::string, std::size_t> idx;
+  for (std::size_t i = 0; i < truth.size(); ++i)
+    if (!idx.emplace(truth[i].name, i).second)
+      throw ShapeError(fmt::format("gene scoring: truth locus '{}' occurs twice", truth[i].name));
+  return idx;
+}
+}  // namespace detail
+
+/// Per-nucleotide predicted labels for every truth example, from predicted loci (matched by name;
+/// a truth locus without a predicted locus is all noncoding). `report` collects the label counts of
+/// the predicted transcripts (e.g. how many CDS include their stop codon).
+inline std::vector<GeneExample> predicted_gene_examples(const std::vector<GeneExample>& truth,
+                                                        const std::vector<Locus>& predicted,
+                                                        GeneLabelReport* report = nullptr) {
+  const auto idx = detail::index_truth_names(truth);
+  std::vector<const Locus*> by_truth(truth.size(), nullptr);
+  for (const auto& l : predicted) {
+    const auto it = idx.find(l.name);
+    if (it == idx.end())
+      throw ShapeError(fmt::format("gene scoring: predicted sequence '{}' is not a truth locus", l.name));
+    if (by_truth[it->second])
+      throw ShapeError(fmt::format("gene scoring: sequence '{}' is predicted twice", l.name));
+    if (l.sequence != truth[it->second].sequence)
+      throw ShapeError(fmt::format("gene scoring: the sequence of predicted '{}' ({} nt) differs from the truth ({} nt)",
+                                   l.name, l.sequence.size(), truth[it->second].sequence.size()));
+    by_truth[it->second] = &l;
+  }
+  std::vector<GeneExample> out;
+  out.reserve(truth.size());
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    if (by_truth[i]) {
+      out.push_back(make_gene_example(*by_truth[i], report));
+    } else {
+      out.push_back(GeneExample{truth[i].name, truth[i].sequence,
+                                std::vector<std::int8_t>(truth[i].sequence.size(), kNoncoding)});
+    }
+  }
+  return out;
+}
+
+/// Reads predictions as GFF3/GTF (plain or gzip; seqid = truth locus name) and labels them on the
+/// truth sequences (a ##FASTA section in the file, if any, must hold the same sequences).
+inline std::vector<GeneExample> read_gene_predictions_gff(const std::filesystem::path& gff,
+                                                          const std::vector<GeneExample>& truth,
+                                                          GeneLabelReport* label_report = nullptr,
+                                                          GffReport* gff_report = nullptr) {
+  auto lines = detail::LineReader::open(gff);
+  std::string text;
+  std::string_view line;
+  bool has_fasta = false;
+  while (lines.next(line)) {
+    if (line.substr(0, 7) == "##FASTA") has_fasta = true;
+    text.append(line);
+    text.push_back('\n');
+  }
+  if (!has_fasta) {  // the truth sequences, appended after the last GFF line (line numbers unchanged)
+    text += "##FASTA\n";
+    for (const auto& e : truth) {
+      text += '>';
+      text += e.name;
+      text += '\n';
+      text += e.sequence;
+      text += '\n';
+    }
+  }
+  const auto loci = parse_gff(std::move(text), gff.string(), GffOptions{}, gff_report);
+  return predicted_gene_examples(truth, loci, label_report);
+}
+
+/// Pools predicted vs true labels over the truth loci (see the header comment).
+inline GenePredictionScore score_gene_predictions(const std::vector<GeneExample>& truth,
+                                                  const std::vector<GeneExample>& predicted,
+                                                  const GeneScoreOptions& opt = {}) {
+  const auto idx = detail::index_truth_names(truth);
+  std::vector<const GeneExample*> by_truth(truth.size(), nullptr);
+  for (const auto& p : predicted) {
+    const auto it = idx.find(p.name);
+    if (it == idx.end())
+      throw ShapeError(fmt::format("gene scoring: predicted sequence '{}' is not a truth locus", p.name));
+    if (by_truth[it->second]) throw ShapeError(fmt::format("gene scoring: sequence '{}' is predicted twice", p.name));
+    by_truth[it->second] = &p;
+  }
+  GenePredictionScore s;
+  s.max_length = opt.max_length;
+  ConfusionMatrix cm(kGeneClasses);
+  for (std::size_t i = 0; i < truth.size(); ++i) {
+    const GeneExample& t = truth[i];
+    NUCLEO_CHECK(t.labels.size() == t.sequence.size(), "gene scoring: truth '{}' has {} labels for {} nucleotides",
+                 t.name, t.labels.size(), t.sequence.size());
+    if (opt.max_length > 0 && static_cast<std::int64_t>(t.sequence.size()) > opt.max_length) {
+      ++s.loci_skipped;
+      continue;
+    }
+    ++s.loci;
+    s.nucleotides += static_cast<std::int64_t>(t.sequence.size());
+    const GeneExample* p = by_truth[i];
+    if (!p) {
+      if (!opt.missing_as_noncoding)
+        throw ShapeError(fmt::format("gene scoring: no prediction for truth locus '{}'", t.name));
+      ++s.loci_missing;
+      for (auto c : t.labels) cm.add(c, kNoncoding);
+      continue;
+    }
+    if (p->labels.size() != t.labels.size())
+      throw ShapeError(fmt::format("gene scoring: '{}' has {} predicted labels for {} nucleotides", t.name,
+                                   p->labels.size(), t.labels.size()));
+    if (!p->sequence.empty() && p->sequence != t.sequence)
+      throw ShapeError(fmt::format("gene scoring: the predicted sequence of '{}' differs from the truth sequence", t.name));
+    for (std::size_t k = 0; k < t.labels.size(); ++k) cm.add(t.labels[k], p->labels[k]);
+  }
+  s.report = mcc_report(cm, detail::gene_class_name_list());
+  return s;
+}
+
+/// `{"loci", "loci_skipped", "loci_missing", "nucleotides", "max_length", "mcc", "accuracy",
+///   "precision", "recall", "support", "predicted", "confusion_matrix", "classes", "total"}`.
+inline void to_json(nlohmann::json& j, const GenePredictionScore& s) {
+  j = s.report;
+  j["loci"] = s.loci;
+  j["loci_skipped"] = s.loci_skipped;
+  j["loci_missing"] = s.loci_missing;
+  j["nucleotides"] = s.nucleotides;
+  j["max_length"] = s.max_length;
+}
+
+}  // namespace nucleo

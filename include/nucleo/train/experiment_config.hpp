@@ -1,0 +1,90 @@
+#pragma once
+/// Experiment configuration as JSON: defaults, a configuration file merged over them, and
+/// command-line overrides of any field (`--set finetune.steps=500`, `--set model=medium`).
+///
+/// Every key of the file and of an override must exist in the defaults (a typo is a ConfigError
+/// naming the key and the file); values keep the defaults' types (an override's value is parsed as
+/// JSON when it parses, else taken as a string). The configuration used is saved beside every
+/// result (`config.json`), so a number in a table can be traced to its settings.
+#include "nucleo/core/error.hpp"
+#include "nucleo/detail/atomic_write.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nucleo {
+
+namespace detail {
+inline void check_known_keys(const nlohmann::json& defaults, const nlohmann::json& given, const std::string& where,
+                             const std::string& path = "") {
+  if (!given.is_object()) return;
+  for (const auto& [k, v] : given.items()) {
+    const std::string full = path.empty() ? k : path + "." + k;
+    if (!defaults.is_object() || !defaults.contains(k))
+      throw ConfigError(fmt::format("{}: unknown setting '{}'", where, full));
+    const auto& d = defaults.at(k);
+    if (d.is_object() && !d.empty()) {
+      if (!v.is_object()) throw ConfigError(fmt::format("{}: '{}' must be an object", where, full));
+      check_known_keys(d, v, where, full);
+    } else if (!d.is_null() && !v.is_null()) {
+      const bool both_numbers = d.is_number() && v.is_number();
+      if (!both_numbers && d.type() != v.type())
+        throw ConfigError(fmt::format("{}: '{}' must be a {} (got {})", where, full, d.type_name(), v.dump()));
+    }
+  }
+}
+}  // namespace detail
+
+/// `defaults` with the file at `path` merged over it (RFC 7386 merge patch), checked.
+inline nlohmann::json load_config(const nlohmann::json& defaults, const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) throw IoError(fmt::format("{}: cannot open the configuration file", path.string()));
+  nlohmann::json file;
+  try {
+    file = nlohmann::json::parse(in, nullptr, true, /*ignore_comments=*/true);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw ConfigError(fmt::format("{}: not valid JSON: {}", path.string(), e.what()));
+  }
+  detail::check_known_keys(defaults, file, path.string());
+  nlohmann::json merged = defaults;
+  merged.merge_patch(file);
+  return merged;
+}
+
+/// Apply one "a.b.c=value" override to `config`.
+inline void apply_override(nlohmann::json& config, std::string_view assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string_view::npos || eq == 0)
+    throw ConfigError(fmt::format("--set '{}': expected key=value, e.g. finetune.steps=500", assignment));
+  const std::string key(assignment.substr(0, eq));
+  const std::string text(assignment.substr(eq + 1));
+  nlohmann::json value;
+  try {
+    value = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    value = text;
+  }
+  nlohmann::json patch = value;
+  std::vector<std::string> parts;
+  for (std::size_t s = 0;;) {
+    const auto dot = key.find('.', s);
+    parts.push_back(key.substr(s, dot == std::string::npos ? std::string::npos : dot - s));
+    if (dot == std::string::npos) break;
+    s = dot + 1;
+  }
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) patch = nlohmann::json{{*it, patch}};
+  detail::check_known_keys(config, patch, "--set " + std::string(assignment));
+  config.merge_patch(patch);
+}
+
+/// Write `config` as pretty JSON to `path` (temporary file, then rename).
+inline void save_config(const nlohmann::json& config, const std::filesystem::path& path) {
+  detail::write_file_atomic(path, config.dump(2) + "\n");
+}
+
+}  // namespace nucleo

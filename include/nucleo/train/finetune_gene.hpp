@@ -1,0 +1,186 @@
+#pragma once
+/// `finetune_gene<Encoder>`: gene finding (BEND's 9 classes per nucleotide), from scratch or from an
+/// SPT checkpoint, with or without a linear-chain CRF.
+///
+///   model   GeneModel<Encoder> (encoder + TokenClassifier; + LinearChainCRF<9> with `crf`)
+///   init    `init_checkpoint` given: its "0.*" tensors (the encoder of an MlmNet) are loaded by name,
+///           the head (and CRF) start fresh; the load report is kept in the result. Otherwise
+///           everything starts from the seeded initialisation (the scratch arm).
+///   CRF     constraints: BEND's gene-structure grammar united with the transitions seen in the
+///           training labels; transitions/start/end initialised to the log-frequencies counted in
+///           the training labels (an HMM-like prior the CRF then refines), forbidden ones -inf.
+///   loss    cross-entropy (ignore -100) or the CRF's negative log-likelihood (mean per token)
+///   select  pooled 9-class MCC on the validation loci (whole loci by sliding windows; Viterbi with
+///           the CRF), test evaluated once with the best checkpoint (as BEND)
+#include "nucleo/core/context.hpp"
+#include "nucleo/data/batcher.hpp"
+#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/tokens.hpp"
+#include "nucleo/io/checkpoint.hpp"
+#include "nucleo/losses/cross_entropy.hpp"
+#include "nucleo/optim/adamw.hpp"
+#include "nucleo/train/gene_model.hpp"
+#include "nucleo/train/pretrain_mlm.hpp"
+#include "nucleo/train/stage_config.hpp"
+#include "nucleo/train/trainer.hpp"
+
+#include <array>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <vector>
+
+namespace nucleo {
+
+struct GeneFinetuneOptions {
+  StageConfig stage{};
+  bool crf = false;
+  std::optional<std::filesystem::path> init_checkpoint{};  ///< SPT encoder; none = scratch
+  Activation head_activation = Activation::gelu;
+  GenePredictOptions predict{};
+  bool keep_test_predictions = true;
+  ProgressOptions progress{};
+};
+
+/// Tokenised examples with per-nucleotide labels, for the Batcher.
+inline std::vector<Example> gene_examples(std::span<const GeneExample> in) {
+  std::vector<Example> out;
+  out.reserve(in.size());
+  for (const GeneExample& g : in) out.push_back(Example{tokens::encode(g.sequence), g.labels, {}});
+  return out;
+}
+
+/// Transition log-frequencies of the training labels (+1 smoothing on allowed transitions).
+template <int K, class S>
+void init_crf_from_counts(LinearChainCRF<K, S>& crf, std::span<const GeneExample> train) {
+  std::array<std::array<double, K>, K> trans{};
+  std::array<double, K> start{}, end{};
+  for (const GeneExample& g : train) {
+    if (g.labels.empty()) continue;
+    start[static_cast<std::size_t>(g.labels.front())] += 1;
+    end[static_cast<std::size_t>(g.labels.back())] += 1;
+    for (std::size_t t = 1; t < g.labels.size(); ++t)
+      trans[static_cast<std::size_t>(g.labels[t - 1])][static_cast<std::size_t>(g.labels[t])] += 1;
+  }
+  crf.visit_params([&](std::string_view name, Param<S>& p) {
+    if (name == "transitions") {
+      for (int i = 0; i < K; ++i) {
+        double row = 0;
+        for (int j = 0; j < K; ++j) row += trans[i][j] + 1;
+        for (int j = 0; j < K; ++j) p.value[i * K + j] = static_cast<S>(std::log((trans[i][j] + 1) / row));
+      }
+    } else if (name == "start" || name == "end") {
+      const auto& c = name == "start" ? start : end;
+      double tot = 0;
+      for (double v : c) tot += v + 1;
+      for (int j = 0; j < K; ++j) p.value[j] = static_cast<S>(std::log((c[static_cast<std::size_t>(j)] + 1) / tot));
+    }
+  });
+}
+
+template <class Encoder>
+StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, std::span<const GeneExample> valid,
+                          std::span<const GeneExample> test, const GeneFinetuneOptions& opt,
+                          const std::filesystem::path& run_dir, const nlohmann::json& config,
+                          GeneEvaluation* test_evaluation = nullptr) {
+  using S = typename Encoder::scalar_type;
+  NUCLEO_CHECK(!train.empty(), "finetune_gene: no training loci");
+  const auto t0 = std::chrono::steady_clock::now();
+  const StageConfig& stage = opt.stage;
+
+  const std::vector<Example> train_ex = gene_examples(train);
+  CrfConstraints constraints = CrfConstraints::gene_structure();
+  if (opt.crf) {
+    for (const Example& e : train_ex) {
+      Labels one(1, static_cast<Index>(e.labels.size()));
+      for (std::size_t i = 0; i < e.labels.size(); ++i) one(0, static_cast<Index>(i)) = e.labels[i];
+      constraints |= CrfConstraints::from_labels(one, kGeneClasses);
+    }
+  }
+  GeneModel<Encoder> model(opt.crf, opt.head_activation, constraints);
+  {
+    Rng rng(stage.seed, 202);
+    model.init(rng);
+  }
+  if (opt.crf) init_crf_from_counts(model.crf(), train);
+  nlohmann::json load_report = nullptr;
+  if (opt.init_checkpoint) {
+    LoadOptions lo;
+    lo.prefix_map = {{"0.", "0."}};
+    lo.strict = false;
+    lo.load_optimizer = false;
+    const LoadReport rep = load_checkpoint(*opt.init_checkpoint, model, lo);
+    NUCLEO_CHECK(!rep.used.empty(), "finetune_gene: {} holds no encoder tensors ('0.*') for this model size",
+                 opt.init_checkpoint->string());
+    load_report = {{"checkpoint", opt.init_checkpoint->string()}, {"summary", rep.summary()},
+                   {"used", rep.used.size()}, {"missing", rep.missing}, {"unused", rep.unused}};
+    fmt::print(stderr, "finetune: loaded encoder from {}: {}\n", opt.init_checkpoint->string(), rep.summary());
+  }
+
+  AdamW<S> optimizer(AdamWOptions{stage.lr, 0.9, 0.999, 1e-8, stage.weight_decay, true});
+  BatcherOptions bo;
+  bo.batch_size = stage.batch_size;
+  bo.max_length = stage.max_length;
+  bo.training = true;
+  bo.seed = stage.seed;
+  Batcher batcher(train_ex, bo);
+  PrefetchedBatches batches(batcher);
+
+  CrossEntropy<S> ce;
+  Tensor3<S> logits, dlogits, dx;
+  TrainTask task;
+  task.num_batches = [&](std::int64_t) { return static_cast<std::int64_t>(batcher.batches_per_epoch()); };
+  task.train_batch = [&](CpuContext& c, std::int64_t e, std::int64_t i) {
+    Batch b = batches.get(e, i);
+    c.set_lengths(b.lengths);
+    model.forward(c, b.tokens, logits);
+    const double l = opt.crf ? model.crf().value_and_grad(c, logits, b.labels, dlogits)
+                             : ce.value_and_grad(c, logits, b.labels, dlogits);
+    model.backward(c, b.tokens, dlogits, dx);
+    std::int64_t nt = 0;
+    for (Index n : b.lengths) nt += n;
+    c.clear_lengths();
+    return StepResult{l, nt};
+  };
+  GeneEvaluation test_ev;
+  task.evaluate = [&](CpuContext& c, Split split) {
+    const bool is_test = split == Split::test;
+    GeneEvaluation ev = evaluate_gene(c, model, is_test ? test : valid, opt.predict,
+                                      is_test && opt.keep_test_predictions);
+    EvalResult r;
+    r.metric = ev.mcc();
+    r.extra = ev.to_json();
+    if (is_test) test_ev = std::move(ev);
+    return r;
+  };
+
+  const std::string model_type = std::string(opt.crf ? "GeneModel+CRF" : "GeneModel");
+  TrainerOptions to = stage_trainer_options(stage, batcher.batches_per_epoch(), run_dir, "mcc", model_type, config);
+  to.progress = opt.progress;
+  to.title = fmt::format("gene finding: {}{}", opt.init_checkpoint ? "SPT" : "scratch", opt.crf ? " + CRF" : "");
+  to.test_at_end = !test.empty();
+  Trainer trainer(model, optimizer, to);
+  StageResult r;
+  r.train = trainer.run(ctx, task);
+  r.best_checkpoint = trainer.best_checkpoint();
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.summary = {{"stage", "finetune_gene"},
+               {"crf", opt.crf},
+               {"init", opt.init_checkpoint ? "spt" : "scratch"},
+               {"steps", r.train.steps},
+               {"best_epoch", r.train.best_epoch},
+               {"valid_mcc", r.train.best_metric},
+               {"checkpoint", r.best_checkpoint.string()},
+               {"seconds", r.seconds},
+               {"encoder_load", load_report}};
+  if (r.train.test) {
+    r.summary["test_mcc"] = r.train.test->metric;
+    r.summary["test"] = r.train.test->extra;
+  }
+  if (test_evaluation) *test_evaluation = std::move(test_ev);
+  return r;
+}
+
+}  // namespace nucleo

@@ -1,0 +1,205 @@
+#pragma once
+/// The gene-finding experiment of the paper (Table 1, first column) as library code, so that the
+/// example program stays a thin command-line layer:
+///
+///   arms (config "arms"; all share the data, the model size and the fine-tuning settings)
+///     spt                      MLM pretraining on the training loci (P steps), then fine-tuning (F steps)
+///     spt_crf                  the same pretrained encoder, fine-tuned with the linear-chain CRF (F steps)
+///     scratch                  no pretraining, P + F fine-tuning steps: equal compute with spt
+///     scratch_finetune_budget  no pretraining, F steps: the fine-tuning budget alone
+///   One MLM step and one fine-tuning step process the same number of nucleotides through the
+///   same encoder (the heads differ by a few percent of the FLOPs), so "equal compute" is counted
+///   in optimizer steps over the same batch shape (docs/results.md).
+///
+///   data  the default fly set (augustus-doc: train 486 loci, test 100) with 10% of the training
+///         loci carved out for validation, or GenBank files given in the config; with
+///         `data.train_fraction` < 1, fine-tuning uses that fraction of the training loci (chosen
+///         by a hash of the locus name, nested: 10% is inside 25%), pretraining always all of them.
+///
+/// Output directory: config.json, pretrain/, <arm>/ (checkpoints, metrics, learning curves,
+/// result.json, test_predictions.tsv), results.json and results.md (the table).
+#include "nucleo/core/context.hpp"
+#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/mlm_masking.hpp"
+#include "nucleo/train/experiment_config.hpp"
+#include "nucleo/train/finetune_gene.hpp"
+#include "nucleo/train/gene_model.hpp"
+#include "nucleo/train/model_zoo.hpp"
+#include "nucleo/train/pretrain_mlm.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace nucleo {
+
+inline nlohmann::json default_gene_config() {
+  StageConfig pre, fin;
+  pre.steps = 300;
+  fin.steps = 300;
+  nlohmann::json j;
+  j["task"] = "gene_finding";
+  j["description"] = "";
+  j["model"] = "small";
+  j["threads"] = 0;
+  j["data"] = {{"train", ""}, {"test", ""}, {"valid_percent", 10}, {"train_fraction", 1.0}};
+  j["pretrain"] = pre;
+  j["finetune"] = fin;
+  j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
+  j["head_activation"] = "gelu";
+  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}};
+  j["arms"] = {"scratch", "spt", "spt_crf", "scratch_finetune_budget"};
+  return j;
+}
+
+inline const std::vector<std::string>& gene_arm_names() {
+  static const std::vector<std::string> names = {"scratch", "spt", "spt_crf", "scratch_finetune_budget"};
+  return names;
+}
+
+/// The data of a configuration: the fly set by default, else the GenBank files it names.
+inline GeneDataset load_gene_data(const nlohmann::json& cfg) {
+  const auto& d = cfg.at("data");
+  const int vp = d.at("valid_percent").get<int>();
+  const std::string train = d.at("train").get<std::string>(), test = d.at("test").get<std::string>();
+  if (train.empty() && test.empty()) return GeneDataset::load_default(vp);
+  if (train.empty() || test.empty()) throw ConfigError("data.train and data.test must be given together");
+  return GeneDataset::load(GeneDataFiles{train, test}, vp);
+}
+
+/// The loci of `train` whose name hashes below `fraction` (nested across fractions).
+inline std::vector<GeneExample> train_subset(const std::vector<GeneExample>& train, double fraction) {
+  if (fraction >= 1.0) return train;
+  NUCLEO_CHECK(fraction > 0.0, "data.train_fraction must be in (0, 1], got {}", fraction);
+  std::vector<GeneExample> out;
+  for (const auto& g : train)
+    if (static_cast<double>(fnv1a64("subset:" + g.name) % 1000000) < fraction * 1e6) out.push_back(g);
+  NUCLEO_CHECK(!out.empty(), "data.train_fraction {} leaves no training locus", fraction);
+  return out;
+}
+
+inline MlmMaskingOptions masking_from_config(const nlohmann::json& cfg) {
+  MlmMaskingOptions m;
+  m.p = cfg.at("mask").at("p").get<double>();
+  m.mask_fraction = cfg.at("mask").at("mask_fraction").get<double>();
+  m.random_fraction = cfg.at("mask").at("random_fraction").get<double>();
+  return m;
+}
+
+inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
+  GenePredictOptions p;
+  p.window.window = cfg.at("predict").at("window").get<Index>();
+  p.window.overlap = cfg.at("predict").at("overlap").get<Index>();
+  p.window.batch_size = cfg.at("predict").at("batch_size").get<Index>();
+  return p;
+}
+
+inline Activation activation_from_config(const nlohmann::json& cfg) {
+  const auto a = cfg.at("head_activation").get<std::string>();
+  if (a == "gelu") return Activation::gelu;
+  if (a == "relu") return Activation::relu;
+  throw ConfigError(fmt::format("head_activation must be gelu or relu, got '{}'", a));
+}
+
+/// Write per-locus predictions as `id<TAB>sequence<TAB>labels` (the export format of nucleo-data).
+inline void write_prediction_tsv(const std::filesystem::path& path, std::span<const GeneExample> loci,
+                                 const std::vector<GenePrediction>& predictions) {
+  std::vector<GeneExample> rows;
+  rows.reserve(loci.size());
+  for (std::size_t i = 0; i < loci.size() && i < predictions.size(); ++i)
+    rows.push_back(GeneExample{loci[i].name, loci[i].sequence, predictions[i].labels});
+  write_label_tsv(path, rows);
+}
+
+/// Run the arms of `cfg` into `out` and return results.json's content.
+template <class Encoder>
+nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
+                                const std::filesystem::path& out, ProgressOptions progress = {}) {
+  std::filesystem::create_directories(out);
+  save_config(cfg, out / "config.json");
+  const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
+  const StageConfig fin = cfg.at("finetune").get<StageConfig>();
+  const auto arms = cfg.at("arms").get<std::vector<std::string>>();
+  for (const auto& a : arms)
+    if (std::find(gene_arm_names().begin(), gene_arm_names().end(), a) == gene_arm_names().end())
+      throw ConfigError(fmt::format("unknown arm '{}' (expected scratch, spt, spt_crf or scratch_finetune_budget)", a));
+  const auto fine_train = train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
+
+  nlohmann::json results;
+  results["task"] = "gene_finding";
+  results["data"] = {{"source", cfg.at("data").at("train").get<std::string>().empty()
+                                    ? "Drosophila melanogaster genes from Debian augustus-doc (real data)"
+                                    : cfg.at("data").at("train").get<std::string>()},
+                     {"train_loci", data.train().size()},
+                     {"finetune_loci", fine_train.size()},
+                     {"valid_loci", data.valid().size()},
+                     {"test_loci", data.test().size()}};
+  results["model"] = cfg.at("model");
+  results["threads"] = ctx.threads();
+  results["arms"] = nlohmann::json::object();
+
+  std::optional<StageResult> pretrained;
+  const bool need_pretrain = std::any_of(arms.begin(), arms.end(), [](const std::string& a) { return a.rfind("spt", 0) == 0; });
+  if (need_pretrain) {
+    fmt::print(stderr, "== SPT: MLM pretraining on the {} training loci ({} steps)\n", data.train().size(), pre.steps);
+    pretrained = pretrain_mlm<Encoder>(ctx, gene_examples(data.train()), gene_examples(data.valid()), pre,
+                                       masking_from_config(cfg), out / "pretrain", cfg, progress);
+    results["pretrain"] = pretrained->summary;
+  }
+
+  for (const auto& arm : arms) {
+    GeneFinetuneOptions fo;
+    fo.stage = fin;
+    fo.crf = arm == "spt_crf";
+    fo.head_activation = activation_from_config(cfg);
+    fo.predict = predict_from_config(cfg);
+    fo.progress = progress;
+    std::int64_t total = fin.steps;
+    if (arm == "spt" || arm == "spt_crf") {
+      fo.init_checkpoint = pretrained->best_checkpoint;
+      total += pre.steps;
+    } else if (arm == "scratch") {
+      fo.stage.steps = fin.steps + pre.steps;
+      total = fo.stage.steps;
+    }
+    fmt::print(stderr, "== arm {}: {} fine-tuning steps{}\n", arm, fo.stage.steps,
+               fo.init_checkpoint ? " from the SPT encoder" : " from scratch");
+    GeneEvaluation test_ev;
+    const StageResult r = finetune_gene<Encoder>(ctx, fine_train, data.valid(), data.test(), fo, out / arm, cfg, &test_ev);
+    if (!test_ev.predictions.empty()) write_prediction_tsv(out / arm / "test_predictions.tsv", data.test(), test_ev.predictions);
+    nlohmann::json row = r.summary;
+    row["total_steps"] = total;
+    row["finetune_steps"] = fo.stage.steps;
+    row["pretrain_steps"] = fo.init_checkpoint ? pre.steps : 0;
+    if (pretrained && fo.init_checkpoint) row["seconds_with_pretrain"] = r.seconds + pretrained->seconds;
+    if (r.train.test) row["test_mcc_short_loci"] = r.train.test->extra.at("mcc_short_loci");
+    results["arms"][arm] = row;
+    detail::write_file_atomic(out / "results.json", results.dump(2) + "\n");
+  }
+  return results;
+}
+
+/// The results table as Markdown (one row per arm).
+inline std::string gene_results_markdown(const nlohmann::json& results) {
+  std::string s = fmt::format("Gene finding, {} (model {}, {} threads); test split: {} loci\n\n",
+                              results.at("data").at("source").get<std::string>(), results.at("model").get<std::string>(),
+                              results.at("threads").get<int>(), results.at("data").at("test_loci").get<int>());
+  s += "| arm | steps (pretrain + finetune) | valid MCC | test MCC | test MCC, loci <= 14 kb | seconds |\n";
+  s += "|---|---|---|---|---|---|\n";
+  for (const auto& [arm, r] : results.at("arms").items()) {
+    const double secs = r.contains("seconds_with_pretrain") ? r.at("seconds_with_pretrain").get<double>()
+                                                            : r.at("seconds").get<double>();
+    s += fmt::format("| {} | {} + {} | {:.4f} | {} | {} | {:.0f} |\n", arm, r.at("pretrain_steps").get<std::int64_t>(),
+                     r.at("finetune_steps").get<std::int64_t>(), r.at("valid_mcc").get<double>(),
+                     r.contains("test_mcc") ? fmt::format("{:.4f}", r.at("test_mcc").get<double>()) : "-",
+                     r.contains("test_mcc_short_loci") ? fmt::format("{:.4f}", r.at("test_mcc_short_loci").get<double>()) : "-",
+                     secs);
+  }
+  return s;
+}
+
+}  // namespace nucleo

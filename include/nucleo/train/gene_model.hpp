@@ -1,0 +1,218 @@
+#pragma once
+/// `GeneModel<Encoder>`: the gene-finding network (encoder + per-nucleotide TokenClassifier to BEND's
+/// 9 classes) with an optional linear-chain CRF on its emissions, and its prediction/evaluation.
+///
+/// As a Layer it is the network: `forward(ctx, tokens [B,1,L], logits [B,9,L])`, `backward` alike.
+/// `visit_params` visits the network ("0.*" encoder, "1.*" head) and, when the CRF is on, the CRF
+/// ("crf.transitions", "crf.start", "crf.end"), so the trainer's optimizer, gradient clipping and
+/// checkpoints cover both. Training with the CRF uses the CRF's NLL on the logits; without it,
+/// per-nucleotide cross-entropy (BEND).
+///
+/// Prediction (`predict`) on a sequence of any length:
+///   - logits by sliding windows (data/sliding_window.hpp: windows of `window.window` nt overlapping
+///     by `window.overlap`, central parts kept), so memory does not grow with the window count;
+///   - without CRF: per-position argmax of the softmax, confidence = its probability;
+///   - with CRF: Viterbi path over the whole sequence, confidence = the posterior marginal of the
+///     chosen class (forward-backward);
+///   - sequences longer than `chunk` nt (chromosomes) are decoded in chunks of `chunk` overlapping by
+///     `chunk_overlap`, each chunk keeping its central part (windowed Viterbi with overlap), so memory
+///     is bounded by the chunk, not by the chromosome.
+#include "nucleo/core/concepts.hpp"
+#include "nucleo/core/context.hpp"
+#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/gene_labels.hpp"
+#include "nucleo/data/sliding_window.hpp"
+#include "nucleo/data/tokens.hpp"
+#include "nucleo/losses/crf_constraints.hpp"
+#include "nucleo/losses/linear_chain_crf.hpp"
+#include "nucleo/metrics/confusion_matrix.hpp"
+#include "nucleo/metrics/mcc.hpp"
+#include "nucleo/train/model_zoo.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+namespace nucleo {
+
+struct GenePrediction {
+  std::vector<std::int8_t> labels;  ///< one class 0..8 per nucleotide
+  std::vector<float> confidence;    ///< probability of that class (softmax, or CRF marginal)
+};
+
+struct GenePredictOptions {
+  SlidingWindowOptions window{8192, 1024, 4};  ///< encoder windows (window, overlap, windows per batch)
+  Index chunk = Index{1} << 20;                ///< decode chromosomes in chunks of this many nt
+  Index chunk_overlap = 20000;                 ///< context shared by neighbouring chunks
+};
+
+template <class Encoder>
+class GeneModel {
+ public:
+  using scalar_type = typename Encoder::scalar_type;
+  using Net = TokenNet<Encoder, kGeneClasses>;
+  using Crf = LinearChainCRF<kGeneClasses, scalar_type>;
+  using Tensor = Tensor3<scalar_type>;
+  static constexpr int in_channels = Net::in_channels;
+  static constexpr int out_channels = kGeneClasses;
+
+  explicit GeneModel(bool use_crf = false, Activation head_activation = Activation::gelu,
+                     CrfConstraints constraints = CrfConstraints::gene_structure())
+      : net_(Encoder(), TokenClassifier<Encoder::channels, kGeneClasses, 64, scalar_type>(head_activation)),
+        crf_(CrfOptions{}, std::move(constraints)),
+        use_crf_(use_crf) {}
+
+  std::string_view name() const { return "gene_model"; }
+  bool uses_crf() const { return use_crf_; }
+  Net& net() { return net_; }
+  Crf& crf() { return crf_; }
+  Encoder& encoder() { return net_.template get<0>(); }
+
+  void init(Rng& rng) {
+    encoder().init(rng);
+    net_.template get<1>().init(rng);
+  }
+
+  template <class Ctx>
+  void forward(Ctx& ctx, const Tensor& x, Tensor& y) { net_.forward(ctx, x, y); }
+  template <class Ctx>
+  void backward(Ctx& ctx, const Tensor& x, const Tensor& dy, Tensor& dx) { net_.backward(ctx, x, dy, dx); }
+  template <class V>
+  void visit_params(V&& v) {
+    net_.visit_params(v);
+    if (use_crf_) crf_.visit_params(detail::prefixed("crf.", v));
+  }
+
+  /// Per-nucleotide classes and confidences for one sequence of token ids (ctx in evaluation mode).
+  GenePrediction predict(CpuContext& ctx, std::span<const std::uint8_t> ids, const GenePredictOptions& o = {}) {
+    const Index L = static_cast<Index>(ids.size());
+    GenePrediction p;
+    p.labels.assign(static_cast<std::size_t>(L), 8);
+    p.confidence.assign(static_cast<std::size_t>(L), 0.0f);
+    if (L == 0) return p;
+    if (L <= o.chunk) {
+      decode(ctx, ids, 0, L, p);
+      return p;
+    }
+    NUCLEO_CHECK(o.chunk_overlap >= 0 && o.chunk_overlap < o.chunk,
+                 "GenePredictOptions: chunk_overlap ({}) must be in [0, chunk = {})", o.chunk_overlap, o.chunk);
+    const SlidingWindow plan(L, o.chunk, o.chunk_overlap);
+    GenePrediction part;
+    for (const Window& w : plan.windows()) {
+      part.labels.assign(static_cast<std::size_t>(w.length), 8);
+      part.confidence.assign(static_cast<std::size_t>(w.length), 0.0f);
+      decode(ctx, ids.subspan(static_cast<std::size_t>(w.start), static_cast<std::size_t>(w.length)), 0, w.length,
+             part, o);
+      for (Index i = w.keep_begin; i < w.keep_end; ++i) {
+        p.labels[static_cast<std::size_t>(i)] = part.labels[static_cast<std::size_t>(i - w.start)];
+        p.confidence[static_cast<std::size_t>(i)] = part.confidence[static_cast<std::size_t>(i - w.start)];
+      }
+    }
+    return p;
+  }
+
+ private:
+  void decode(CpuContext& ctx, std::span<const std::uint8_t> ids, Index, Index L, GenePrediction& p,
+              const GenePredictOptions& o = {}) {
+    auto model = [&](const WindowBatch& wb, Tensor3<float>& out) {
+      ctx.set_lengths(wb.lengths);
+      if constexpr (std::is_same_v<scalar_type, float>) {
+        net_.forward(ctx, wb.tokens, out);
+      } else {
+        Tensor3<scalar_type> x = wb.tokens.template cast<scalar_type>(), y;
+        net_.forward(ctx, x, y);
+        out = y.template cast<float>();
+      }
+    };
+    const RowMatrix<float> logits = predict_full<float>(ids, o.window, model);  // K x L
+    if (use_crf_) {
+      Tensor em(1, kGeneClasses, L), marg;
+      for (Index k = 0; k < kGeneClasses; ++k)
+        for (Index l = 0; l < L; ++l) em(0, k, l) = static_cast<scalar_type>(logits(k, l));
+      ctx.set_lengths({L});
+      const Labels tags = crf_.decode(ctx, em);
+      crf_.marginals(ctx, em, marg);
+      for (Index l = 0; l < L; ++l) {
+        const int t = tags(0, l);
+        p.labels[static_cast<std::size_t>(l)] = static_cast<std::int8_t>(t);
+        p.confidence[static_cast<std::size_t>(l)] = static_cast<float>(marg(0, t, l));
+      }
+    } else {
+      for (Index l = 0; l < L; ++l) {
+        int best = 0;
+        float m = logits(0, l);
+        for (int k = 1; k < kGeneClasses; ++k)
+          if (logits(k, l) > m) m = logits(k, l), best = k;
+        double z = 0;
+        for (int k = 0; k < kGeneClasses; ++k) z += std::exp(static_cast<double>(logits(k, l) - m));
+        p.labels[static_cast<std::size_t>(l)] = static_cast<std::int8_t>(best);
+        p.confidence[static_cast<std::size_t>(l)] = static_cast<float>(1.0 / z);
+      }
+    }
+    ctx.clear_lengths();
+  }
+
+  Net net_;
+  Crf crf_;
+  bool use_crf_;
+};
+
+/// Pooled confusion matrices of a gene-finding evaluation: over all loci, and over the loci up to
+/// `short_max` nt (the paper's BEND loci are 1,433-14,000 nt; the fly set has longer ones).
+struct GeneEvaluation {
+  ConfusionMatrix all{kGeneClasses};
+  ConfusionMatrix short_loci{kGeneClasses};
+  Index short_max = 14000;
+  std::size_t loci = 0, short_count = 0;
+  std::vector<GenePrediction> predictions;  ///< per locus, when asked for
+
+  double mcc() const { return matthews_corrcoef(all); }
+  double mcc_short() const { return matthews_corrcoef(short_loci); }
+
+  nlohmann::json to_json() const {
+    std::vector<std::string> names(kGeneClassNames.begin(), kGeneClassNames.end());
+    nlohmann::json j;
+    j["mcc"] = mcc();
+    j["loci"] = loci;
+    j["nucleotides"] = all.total();
+    j["report"] = mcc_report(all, names);
+    j["mcc_short_loci"] = mcc_short();
+    j["short_loci_max_length"] = short_max;
+    j["short_loci"] = short_count;
+    j["report_short_loci"] = mcc_report(short_loci, names);
+    return j;
+  }
+};
+
+/// Predict every example and pool the confusion matrices (ctx is switched to evaluation mode and
+/// restored). `keep_predictions` keeps the per-locus predictions (for GFF3/TSV output).
+template <class Encoder>
+GeneEvaluation evaluate_gene(CpuContext& ctx, GeneModel<Encoder>& model, std::span<const GeneExample> examples,
+                             const GenePredictOptions& o = {}, bool keep_predictions = false,
+                             Index short_max = 14000) {
+  const bool was_training = ctx.training();
+  ctx.set_training(false);
+  GeneEvaluation ev;
+  ev.short_max = short_max;
+  for (const GeneExample& ex : examples) {
+    const auto ids = tokens::encode(ex.sequence);
+    GenePrediction p = model.predict(ctx, ids, o);
+    const bool is_short = static_cast<Index>(ex.sequence.size()) <= short_max;
+    for (std::size_t i = 0; i < ex.labels.size(); ++i) {
+      if (ex.labels[i] < 0) continue;
+      ev.all.add(ex.labels[i], p.labels[i]);
+      if (is_short) ev.short_loci.add(ex.labels[i], p.labels[i]);
+    }
+    ++ev.loci;
+    if (is_short) ++ev.short_count;
+    if (keep_predictions) ev.predictions.push_back(std::move(p));
+  }
+  ctx.set_training(was_training);
+  return ev;
+}
+
+}  // namespace nucleo
