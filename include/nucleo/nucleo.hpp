@@ -63,6 +63,7 @@
 #include "nucleo/metrics/auprc.hpp"
 #include "nucleo/metrics/auroc.hpp"
 #include "nucleo/metrics/confusion_matrix.hpp"
+#include "nucleo/metrics/gene_prediction_score.hpp"
 #include "nucleo/metrics/mcc.hpp"
 #include "nucleo/metrics/per_label_report.hpp"
 #include "nucleo/metrics/score_collector.hpp"

@@ -70,7 +70,9 @@ class CpuContext {
  public:
   /// `threads` = 0: from NUCLEO_THREADS, else all hardware threads.
   explicit CpuContext(int threads = 0, std::uint64_t seed = 0x5eed)
-      : threads_(detail::resolve_threads(threads)),
+      // FTZ/DAZ first: the arena (initialised by the observer below) captures the creating thread's
+      // floating-point settings and restores them in every task, so they must already be set here.
+      : threads_((detail::set_flush_denormals(), detail::resolve_threads(threads))),
         arena_(std::make_unique<oneapi::tbb::task_arena>(threads_, 1)),
         observer_(std::make_unique<detail::DenormalObserver>(*arena_)),
         pool_(std::make_unique<TbbThreadPool>(*arena_)),

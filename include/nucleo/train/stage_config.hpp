@@ -37,7 +37,7 @@ struct StageConfig {
   std::int64_t checkpoint_every = 100;
   std::uint64_t seed = 1;
 
-  LrSchedule schedule() const { return LrSchedule::cosine(lr, warmup, steps, lr * min_lr_ratio); }
+  LrSchedule schedule() const { return LrSchedule::cosine(lr, std::min(warmup, steps), steps, lr * min_lr_ratio); }
 };
 
 inline void to_json(nlohmann::json& j, const StageConfig& c) {
