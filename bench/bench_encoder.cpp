@@ -109,15 +109,31 @@ nlohmann::json bench_model(const std::string& config, Index B, Index L, int thre
 
   Tensor3<float> h, logits, dlogits, dh, dids;
   double last_loss = 0;
+  // Phase times of the training step (zero_grad, encoder fwd, head fwd, loss, head bwd, encoder bwd, AdamW).
+  static constexpr const char* phase_names[] = {"zero_grad", "encoder_forward", "head_forward", "loss",
+                                                "head_backward", "encoder_backward", "adamw"};
+  std::vector<std::vector<double>> phases(7);
   auto train_step = [&] {
     ctx.set_training(true);
+    auto t = Clock::now();
+    auto lap = [&](int k) {
+      phases[std::size_t(k)].push_back(seconds_since(t));
+      t = Clock::now();
+    };
     model.visit_params([](std::string_view, Param<float>& p) { p.zero_grad(); });
+    lap(0);
     model.enc.forward(ctx, ids, h);
+    lap(1);
     model.head.forward(ctx, h, logits);
+    lap(2);
     last_loss = loss.value_and_grad(ctx, logits, targets, dlogits);
+    lap(3);
     model.head.backward(ctx, h, dlogits, dh);
+    lap(4);
     model.enc.backward(ctx, ids, dh, dids);
+    lap(5);
     opt.step(ctx, model);
+    lap(6);
   };
   auto infer = [&] {
     ctx.set_training(false);
@@ -139,6 +155,9 @@ nlohmann::json bench_model(const std::string& config, Index B, Index L, int thre
     if (i >= warmup) ti.push_back(seconds_since(t0));
   }
   const double rss = peak_rss_mib();
+  nlohmann::json phase_s = nlohmann::json::object();
+  for (std::size_t k = 0; k < phases.size(); ++k)
+    phase_s[phase_names[k]] = median(std::vector<double>(phases[k].begin() + warmup, phases[k].end()));
   const double nt = double(B) * L;
   const double fwd_flops = nt * (double(Depth) * 2.0 * C * C * (K + 1) + 2.0 * C * C + 2.0 * C * 7);
   const double t_train = median(tt), t_inf = median(ti);
@@ -165,7 +184,8 @@ nlohmann::json bench_model(const std::string& config, Index B, Index L, int thre
           {"sgemm_gflops", sgemm},
           {"train_share_of_sgemm", train_gf / sgemm},
           {"infer_share_of_sgemm", inf_gf / sgemm},
-          {"peak_rss_mib", rss}};
+          {"peak_rss_mib", rss},
+          {"train_phase_s", phase_s}};
 }
 
 template <int C>

@@ -7,7 +7,7 @@ Model written from the description in /work/shared/reference/bend.md section 3 (
 with an H-wide one-hot input and the MLM head Linear(H,H) -> GELU -> LayerNorm(H) -> Linear(H,7).
 Training step = zero_grad, forward, CrossEntropy(ignore_index=-100) on 15 % masked positions,
 backward, AdamW step; inference = forward under torch.no_grad(). float32, torch.set_num_threads(N).
-Medians over --iters steps after --warmup steps. One configuration per process (peak RSS = VmHWM of
+Flush-to-zero is on (torch.set_flush_denormal(True)), as in nucleo. Medians over --iters steps after --warmup steps. One configuration per process (peak RSS = VmHWM of
 this process). Prints one JSON line.
 
   python3 bench/encoder_torch.py --config small|medium|paper|mm [--threads 2] [--iters N] [--warmup N]
@@ -157,6 +157,7 @@ def main():
     ap.add_argument("--iters", type=int)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
+    torch.set_flush_denormal(True)  # as nucleo's CpuContext (FTZ/DAZ); without it the backward crawls on tiny gradients
     if a.config == "mm":
         out = {"impl": "pytorch", "config": "mm", "n": 4096, "threads": torch.get_num_threads(),
                "mm_gflops": mm_gflops(), "torch": torch.__version__, "libraries": blas_libraries()}

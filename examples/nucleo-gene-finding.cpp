@@ -97,7 +97,7 @@ int cmd_compare(int argc, const char** argv, const std::vector<std::string>& set
   const std::string table = nucleo::gene_results_markdown(results);
   nucleo::detail::write_file_atomic(std::filesystem::path(c.out) / "results.md", table);
   std::cout << "\n" << table << "\nresults: " << c.out << "/results.json and results.md; per arm: "
-            << c.out << "/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv)\n";
+            << c.out << "/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3)\n";
   return 0;
 }
 
@@ -138,6 +138,7 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
   nucleo::GeneFinetuneOptions fo;
   fo.stage = c.cfg.at("finetune").get<nucleo::StageConfig>();
   fo.crf = p.flag_set("--crf");
+  fo.crf_ce_weight = c.cfg.at("crf_ce_weight").get<double>();
   if (auto init = p.find("--init")) fo.init_checkpoint = *init;
   fo.head_activation = nucleo::activation_from_config(c.cfg);
   fo.predict = nucleo::predict_from_config(c.cfg);
@@ -175,7 +176,9 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>&) {
   const auto data = nucleo::load_gene_data(cfg);
   const auto& split = data.split(p.get("--split"));
   const nlohmann::json j = nucleo::with_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    nucleo::GeneModel<Enc> model(type == "GeneModel+CRF", nucleo::activation_from_config(cfg));
+    nucleo::GeneModel<Enc> model(type == "GeneModel+CRF", nucleo::activation_from_config(cfg),
+                                 cfg.contains("crf_constraints") ? nucleo::crf_constraints_from_json(cfg["crf_constraints"])
+                                                                 : nucleo::CrfConstraints::gene_structure());
     const auto rep = nucleo::load_checkpoint(ckpt, model);
     auto ev = nucleo::evaluate_gene(ctx, model, split, nucleo::predict_from_config(cfg));
     nlohmann::json r = ev.to_json();

@@ -27,8 +27,11 @@
 /// thread count.
 #include "nucleo/detail/gelu_norm.hpp"
 #include "nucleo/layers/dilated_conv1d.hpp"
+#include "nucleo/layers/gelu.hpp"
 #include "nucleo/layers/layer_norm.hpp"
 #include "nucleo/layers/linear.hpp"
+#include "nucleo/layers/residual.hpp"    // the composition ResBlock is defined by (kept for includers)
+#include "nucleo/layers/sequential.hpp"
 
 #include <vector>
 

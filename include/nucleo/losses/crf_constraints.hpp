@@ -20,6 +20,7 @@
 /// Sets combine with `|=` (union), e.g. `gene_structure() | from_labels(train, 9)`, and
 /// `violations(labels)` lists the forbidden transitions that occur in some labels (check your data
 /// before training with a grammar).
+#include <nlohmann/json.hpp>
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/labels.hpp"
 #include "nucleo/core/tensor.hpp"
@@ -253,5 +254,37 @@ class CrfConstraints {
   int k_ = 0;
   std::vector<std::uint8_t> trans_, start_, end_;
 };
+
+/// {"transitions": [[from, to], ...], "start": [tags], "end": [tags]}: the allowed entries.
+inline nlohmann::json crf_constraints_to_json(const CrfConstraints& c) {
+  if (c.empty()) return nullptr;
+  nlohmann::json t = nlohmann::json::array(), s = nlohmann::json::array(), e = nlohmann::json::array();
+  for (int i = 0; i < c.num_tags(); ++i) {
+    for (int j = 0; j < c.num_tags(); ++j)
+      if (c.allowed(i, j)) t.push_back({i, j});
+    if (c.start_allowed(i)) s.push_back(i);
+    if (c.end_allowed(i)) e.push_back(i);
+  }
+  return {{"num_tags", c.num_tags()}, {"transitions", t}, {"start", s}, {"end", e}};
+}
+
+/// Inverse of crf_constraints_to_json (null = no constraints). ConfigError on a malformed value.
+inline CrfConstraints crf_constraints_from_json(const nlohmann::json& j) {
+  if (j.is_null()) return {};
+  try {
+    const int k = j.at("num_tags").get<int>();
+    NUCLEO_CHECK(k > 0, "num_tags must be positive");
+    CrfConstraints c = CrfConstraints::forbid_all(k);
+    for (int i = 0; i < k; ++i) c.allow_start(i, false).allow_end(i, false);
+    for (const auto& p : j.at("transitions")) c.allow(p.at(0).get<int>(), p.at(1).get<int>());
+    for (const auto& t : j.at("start")) c.allow_start(t.get<int>());
+    for (const auto& t : j.at("end")) c.allow_end(t.get<int>());
+    return c;
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("crf_constraints: {} (expected {{\"num_tags\": K, \"transitions\": [[from, to], ...], "
+                                  "\"start\": [...], \"end\": [...]}})",
+                                  e.what()));
+  }
+}
 
 }  // namespace nucleo

@@ -20,6 +20,7 @@
 /// result.json, test_predictions.tsv), results.json and results.md (the table).
 #include "nucleo/core/context.hpp"
 #include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/gff3_writer.hpp"
 #include "nucleo/data/mlm_masking.hpp"
 #include "nucleo/train/experiment_config.hpp"
 #include "nucleo/train/finetune_gene.hpp"
@@ -30,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <sstream>
 #include <chrono>
 #include <filesystem>
 #include <string>
@@ -51,6 +53,7 @@ inline nlohmann::json default_gene_config() {
   j["finetune"] = fin;
   j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
   j["head_activation"] = "gelu";
+  j["crf_ce_weight"] = 1.0;
   j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}};
   j["arms"] = {"scratch", "spt", "spt_crf", "scratch_finetune_budget"};
   return j;
@@ -115,6 +118,24 @@ inline void write_prediction_tsv(const std::filesystem::path& path, std::span<co
   write_label_tsv(path, rows);
 }
 
+/// Write per-locus predictions as GFF3 genes (gene, mRNA, CDS with phase and mean confidence).
+inline Gff3Summary write_prediction_gff3(const std::filesystem::path& path, std::span<const GeneExample> loci,
+                                         const std::vector<GenePrediction>& predictions) {
+  std::ostringstream out;
+  write_gff3_header(out);
+  Gff3Options o;
+  Gff3Summary total;
+  for (std::size_t i = 0; i < loci.size() && i < predictions.size(); ++i) {
+    const Gff3Summary s = write_gene_gff3(out, loci[i].name, predictions[i].labels, predictions[i].confidence, o);
+    o.first_gene = s.next_gene;
+    total.genes += s.genes;
+    total.cds += s.cds;
+    total.next_gene = s.next_gene;
+  }
+  detail::write_file_atomic(path, out.str());
+  return total;
+}
+
 /// Run the arms of `cfg` into `out` and return results.json's content.
 template <class Encoder>
 nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
@@ -155,6 +176,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     GeneFinetuneOptions fo;
     fo.stage = fin;
     fo.crf = arm == "spt_crf";
+    fo.crf_ce_weight = cfg.at("crf_ce_weight").get<double>();
     fo.head_activation = activation_from_config(cfg);
     fo.predict = predict_from_config(cfg);
     fo.progress = progress;
@@ -170,7 +192,10 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
                fo.init_checkpoint ? " from the SPT encoder" : " from scratch");
     GeneEvaluation test_ev;
     const StageResult r = finetune_gene<Encoder>(ctx, fine_train, data.valid(), data.test(), fo, out / arm, cfg, &test_ev);
-    if (!test_ev.predictions.empty()) write_prediction_tsv(out / arm / "test_predictions.tsv", data.test(), test_ev.predictions);
+    if (!test_ev.predictions.empty()) {
+      write_prediction_tsv(out / arm / "test_predictions.tsv", data.test(), test_ev.predictions);
+      write_prediction_gff3(out / arm / "test_predictions.gff3", data.test(), test_ev.predictions);
+    }
     nlohmann::json row = r.summary;
     row["total_steps"] = total;
     row["finetune_steps"] = fo.stage.steps;

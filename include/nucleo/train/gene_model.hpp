@@ -95,7 +95,7 @@ class GeneModel {
     p.confidence.assign(static_cast<std::size_t>(L), 0.0f);
     if (L == 0) return p;
     if (L <= o.chunk) {
-      decode(ctx, ids, 0, L, p);
+      decode(ctx, ids, 0, L, p, o);
       return p;
     }
     NUCLEO_CHECK(o.chunk_overlap >= 0 && o.chunk_overlap < o.chunk,
