@@ -38,24 +38,6 @@ struct Common {
   int threads = 0;
 };
 
-// Pull "--set k=v" pairs out of argv (ArgParser keeps one value per option).
-std::vector<std::string> take_sets(int& argc, const char** argv) {
-  std::vector<std::string> sets;
-  int w = 1;
-  for (int r = 1; r < argc; ++r) {
-    const std::string a = argv[r];
-    if (a == "--set" && r + 1 < argc) {
-      sets.emplace_back(argv[++r]);
-    } else if (a.rfind("--set=", 0) == 0) {
-      sets.emplace_back(a.substr(6));
-    } else {
-      argv[w++] = argv[r];
-    }
-  }
-  argc = w;
-  return sets;
-}
-
 Common common(nucleo::ArgParser& p, const std::vector<std::string>& sets, const char* default_out) {
   Common c;
   c.cfg = nucleo::default_gene_config();
@@ -166,7 +148,7 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>&) {
   if (p.help_requested()) return std::cout << p.help(), 0;
   const std::filesystem::path ckpt = p.get("--checkpoint");
   const auto header = nucleo::read_checkpoint_header(ckpt);
-  const std::string type = header.value("model_type", "");
+  const std::string type = header.value("model", "");
   if (type != "GeneModel" && type != "GeneModel+CRF")
     throw nucleo::ConfigError(fmt::format("{}: model type '{}' is not a fine-tuned gene model{}", ckpt.string(), type,
                                           type == "MlmNet" ? " (this is a pretraining checkpoint; fine-tune it first)" : ""));
@@ -197,7 +179,7 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>&) {
 
 int main(int argc, const char** argv) {
   try {
-    const auto sets = take_sets(argc, argv);
+    const auto sets = nucleo::take_set_overrides(argc, argv);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
       std::cout << kUsage;
       return argc < 2 ? 2 : 0;

@@ -84,3 +84,6 @@
 #include "nucleo/train/experiment_config.hpp"
 #include "nucleo/train/gene_experiment.hpp"
 #include "nucleo/train/annotate.hpp"
+#include "nucleo/train/finetune_multilabel.hpp"
+#include "nucleo/train/multilabel_experiment.hpp"
+#include "nucleo/train/multilabel_cli.hpp"

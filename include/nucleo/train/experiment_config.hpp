@@ -87,4 +87,23 @@ inline void save_config(const nlohmann::json& config, const std::filesystem::pat
   detail::write_file_atomic(path, config.dump(2) + "\n");
 }
 
+/// Remove every "--set key=value" / "--set=key=value" from argv (argc shrinks) and return the
+/// assignments in order, for `apply_override` (ArgParser keeps one value per option).
+inline std::vector<std::string> take_set_overrides(int& argc, const char** argv) {
+  std::vector<std::string> sets;
+  int w = 1;
+  for (int r = 1; r < argc; ++r) {
+    const std::string a = argv[r];
+    if (a == "--set" && r + 1 < argc) {
+      sets.emplace_back(argv[++r]);
+    } else if (a.rfind("--set=", 0) == 0) {
+      sets.emplace_back(a.substr(6));
+    } else {
+      argv[w++] = argv[r];
+    }
+  }
+  argc = w;
+  return sets;
+}
+
 }  // namespace nucleo

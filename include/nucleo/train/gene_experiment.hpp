@@ -31,6 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <sstream>
 #include <chrono>
 #include <filesystem>
@@ -141,6 +142,20 @@ template <class Encoder>
 nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
                                 const std::filesystem::path& out, ProgressOptions progress = {}) {
   std::filesystem::create_directories(out);
+  // A directory holding a run of another configuration would be resumed with the wrong settings.
+  if (std::filesystem::exists(out / "config.json")) {
+    std::ifstream in(out / "config.json");
+    nlohmann::json old;
+    try {
+      in >> old;
+    } catch (const std::exception&) {
+      old = nullptr;
+    }
+    if (old != cfg)
+      throw ConfigError(fmt::format("{} holds a run with a different configuration ({}); choose another --out or "
+                                    "remove it (the same configuration resumes where it stopped)",
+                                    out.string(), (out / "config.json").string()));
+  }
   save_config(cfg, out / "config.json");
   const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
@@ -162,6 +177,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
   results["model"] = cfg.at("model");
   results["threads"] = ctx.threads();
   results["arms"] = nlohmann::json::object();
+  results["arm_order"] = arms;  // JSON objects are sorted by key; tables follow the configuration's order
 
   std::optional<StageResult> pretrained;
   const bool need_pretrain = std::any_of(arms.begin(), arms.end(), [](const std::string& a) { return a.rfind("spt", 0) == 0; });
@@ -215,7 +231,10 @@ inline std::string gene_results_markdown(const nlohmann::json& results) {
                               results.at("threads").get<int>(), results.at("data").at("test_loci").get<int>());
   s += "| arm | steps (pretrain + finetune) | valid MCC | test MCC | test MCC, loci <= 14 kb | seconds |\n";
   s += "|---|---|---|---|---|---|\n";
-  for (const auto& [arm, r] : results.at("arms").items()) {
+  for (const auto& arm_name : results.at("arm_order")) {
+    const std::string arm = arm_name.get<std::string>();
+    if (!results.at("arms").contains(arm)) continue;  // not run yet (an interrupted compare)
+    const auto& r = results.at("arms").at(arm);
     const double secs = r.contains("seconds_with_pretrain") ? r.at("seconds_with_pretrain").get<double>()
                                                             : r.at("seconds").get<double>();
     s += fmt::format("| {} | {} + {} | {:.4f} | {} | {} | {:.0f} |\n", arm, r.at("pretrain_steps").get<std::int64_t>(),

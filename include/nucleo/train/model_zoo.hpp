@@ -57,4 +57,19 @@ decltype(auto) with_encoder(std::string_view size, F&& f) {
   throw ConfigError(fmt::format("unknown model size '{}' (expected tiny, small, medium, large or paper)", size));
 }
 
+/// `with_encoder` restricted to the CPU sizes tiny, small and medium: programs that instantiate a
+/// heavy pipeline once per label count (nucleo-chromatin, -histone, -cpg) use it to keep their
+/// build time down. "large" and "paper" are a ConfigError naming the sizes available.
+template <class F>
+decltype(auto) with_cpu_encoder(std::string_view size, F&& f) {
+  if (size == "tiny") return f.template operator()<TinyEncoder<float>>();
+  if (size == "small") return f.template operator()<SmallEncoder<float>>();
+  if (size == "medium") return f.template operator()<MediumEncoder<float>>();
+  if (size == "large" || size == "paper")
+    throw ConfigError(fmt::format("model size '{}' is not built into this program (available: tiny, small, medium); "
+                                  "use the library's with_encoder to instantiate it",
+                                  size));
+  throw ConfigError(fmt::format("unknown model size '{}' (expected tiny, small or medium)", size));
+}
+
 }  // namespace nucleo
