@@ -165,26 +165,10 @@ StageResult finetune_multilabel(CpuContext& ctx, const std::vector<Example>& tra
     model.template get<1>().init(rng);
   }
   nlohmann::json load_report = nullptr;
-  if (opt.init_checkpoint) {
-    LoadOptions lo;
-    lo.prefix_map = {{"0.", "0."}};
-    lo.strict = false;
-    lo.load_optimizer = false;
-    const LoadReport rep = load_checkpoint(*opt.init_checkpoint, model, lo);
-    NUCLEO_CHECK(!rep.used.empty(), "finetune_multilabel: {} holds no encoder tensors ('0.*') for this model size",
-                 opt.init_checkpoint->string());
-    load_report = {{"checkpoint", opt.init_checkpoint->string()}, {"summary", rep.summary()},
-                   {"used", rep.used.size()}, {"missing", rep.missing}, {"unused", rep.unused}};
-    fmt::print(stderr, "finetune: loaded encoder from {}: {}\n", opt.init_checkpoint->string(), rep.summary());
-  }
+  if (opt.init_checkpoint) load_report = load_pretrained_encoder(*opt.init_checkpoint, model);
 
-  AdamW<S> optimizer(AdamWOptions{stage.lr, 0.9, 0.999, 1e-8, stage.weight_decay, true});
-  BatcherOptions bo;
-  bo.batch_size = stage.batch_size;
-  bo.max_length = stage.max_length;
-  bo.training = true;
-  bo.seed = stage.seed;
-  Batcher batcher(train, bo);
+  AdamW<S> optimizer = stage_optimizer<S>(stage);
+  Batcher batcher(train, stage_batcher_options(stage));
   PrefetchedBatches batches(batcher);
 
   BCEWithLogits<S> bce;
@@ -198,8 +182,7 @@ StageResult finetune_multilabel(CpuContext& ctx, const std::vector<Example>& tra
     const MultiLabels<S> y = b.multilabels.template cast<S>();
     const double l = bce.value_and_grad(c, logits, y, dlogits);
     model.backward(c, b.tokens, dlogits, dx);
-    std::int64_t nt = 0;
-    for (Index n : b.lengths) nt += n;
+    const std::int64_t nt = batch_nucleotides(b);
     c.clear_lengths();
     return StepResult{l, nt};
   };

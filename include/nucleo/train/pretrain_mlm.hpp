@@ -53,14 +53,9 @@ StageResult pretrain_mlm(CpuContext& ctx, const std::vector<Example>& train, con
     model.template get<0>().init(rng);
     model.template get<1>().init(rng);
   }
-  AdamW<S> opt(AdamWOptions{stage.lr, 0.9, 0.999, 1e-8, stage.weight_decay, true});
+  AdamW<S> opt = stage_optimizer<S>(stage);
 
-  BatcherOptions bo;
-  bo.batch_size = stage.batch_size;
-  bo.max_length = stage.max_length;
-  bo.training = true;
-  bo.seed = stage.seed;
-  Batcher batcher(train, bo);
+  Batcher batcher(train, stage_batcher_options(stage));
   MlmMaskingOptions mo = masking_options;
   mo.seed = stage.seed;
   const MlmMasking masking(mo);
@@ -89,8 +84,7 @@ StageResult pretrain_mlm(CpuContext& ctx, const std::vector<Example>& train, con
     model.forward(c, b.tokens, logits);
     const double l = loss.value_and_grad(c, logits, b.labels, dlogits);
     model.backward(c, b.tokens, dlogits, dx);
-    std::int64_t nt = 0;
-    for (Index n : b.lengths) nt += n;
+    const std::int64_t nt = batch_nucleotides(b);
     c.clear_lengths();
     return StepResult{l, nt};
   };

@@ -10,6 +10,8 @@
 #include "nucleo/core/error.hpp"
 #include "nucleo/data/batcher.hpp"
 #include "nucleo/data/prefetcher.hpp"
+#include "nucleo/io/checkpoint.hpp"
+#include "nucleo/optim/adamw.hpp"
 #include "nucleo/optim/lr_schedule.hpp"
 #include "nucleo/train/trainer.hpp"
 
@@ -91,6 +93,46 @@ inline TrainerOptions stage_trainer_options(const StageConfig& c, Index batches_
   o.config = std::move(config);
   return o;
 }
+
+/// The stage's optimizer: AdamW(lr, weight_decay) with PyTorch's betas and eps, decay on every
+/// parameter (BEND, bend.md section 6).
+template <class S>
+AdamW<S> stage_optimizer(const StageConfig& c) {
+  return AdamW<S>(AdamWOptions{c.lr, 0.9, 0.999, 1e-8, c.weight_decay, true});
+}
+
+/// Training batches of the stage: shuffled, length-bucketed, cropped to max_length, seeded.
+inline BatcherOptions stage_batcher_options(const StageConfig& c) {
+  BatcherOptions bo;
+  bo.batch_size = c.batch_size;
+  bo.max_length = c.max_length;
+  bo.training = true;
+  bo.seed = c.seed;
+  return bo;
+}
+
+/// Valid nucleotides of a batch (for nt/s).
+inline std::int64_t batch_nucleotides(const Batch& b) {
+  std::int64_t nt = 0;
+  for (Index n : b.lengths) nt += n;
+  return nt;
+}
+
+/// Load the encoder ("0.*") of an SPT checkpoint into `model` by name; the head starts fresh.
+/// Returns the load report as JSON (used / missing / unused names) and says it on stderr.
+template <class Model>
+nlohmann::json load_pretrained_encoder(const std::filesystem::path& checkpoint, Model& model) {
+  LoadOptions lo;
+  lo.prefix_map = {{"0.", "0."}};
+  lo.strict = false;
+  lo.load_optimizer = false;
+  const LoadReport rep = load_checkpoint(checkpoint, model, lo);
+  NUCLEO_CHECK(!rep.used.empty(), "{} holds no encoder tensors ('0.*') for this model size", checkpoint.string());
+  fmt::print(stderr, "finetune: loaded encoder from {}: {}\n", checkpoint.string(), rep.summary());
+  return {{"checkpoint", checkpoint.string()}, {"summary", rep.summary()},
+          {"used", rep.used.size()}, {"missing", rep.missing}, {"unused", rep.unused}};
+}
+
 
 /// Cut every example longer than `max_length` into consecutive pieces of at most `max_length`
 /// (evaluation of windowed models on long loci, without random crops).
