@@ -7,7 +7,10 @@
 /// JSON when it parses, else taken as a string). The configuration used is saved beside every
 /// result (`config.json`), so a number in a table can be traced to its settings.
 #include "nucleo/core/error.hpp"
+#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/mlm_masking.hpp"
 #include "nucleo/detail/atomic_write.hpp"
+#include "nucleo/detail/head_layers.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -104,6 +107,29 @@ inline std::vector<std::string> take_set_overrides(int& argc, const char** argv)
   }
   argc = w;
   return sets;
+}
+
+/// The config's "mask" section as MlmMaskingOptions (the seed comes from the stage).
+inline MlmMaskingOptions masking_from_config(const nlohmann::json& cfg) {
+  MlmMaskingOptions m;
+  m.p = cfg.at("mask").at("p").get<double>();
+  m.mask_fraction = cfg.at("mask").at("mask_fraction").get<double>();
+  m.random_fraction = cfg.at("mask").at("random_fraction").get<double>();
+  return m;
+}
+
+/// The config's "head_activation" ("gelu" or "relu").
+inline Activation activation_from_config(const nlohmann::json& cfg) {
+  const auto a = cfg.at("head_activation").get<std::string>();
+  if (a == "gelu") return Activation::gelu;
+  if (a == "relu") return Activation::relu;
+  throw ConfigError(fmt::format("head_activation must be gelu or relu, got '{}'", a));
+}
+
+/// Whether the example named `id` belongs to the `data.train_fraction` subset: a hash of the name
+/// below `fraction`, so subsets are nested (10% lies inside 25%) and independent of file order.
+inline bool in_train_fraction(std::string_view id, double fraction) {
+  return static_cast<double>(fnv1a64("subset:" + std::string(id)) % 1000000) < fraction * 1e6;
 }
 
 }  // namespace nucleo

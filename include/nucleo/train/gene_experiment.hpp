@@ -81,17 +81,9 @@ inline std::vector<GeneExample> train_subset(const std::vector<GeneExample>& tra
   NUCLEO_CHECK(fraction > 0.0, "data.train_fraction must be in (0, 1], got {}", fraction);
   std::vector<GeneExample> out;
   for (const auto& g : train)
-    if (static_cast<double>(fnv1a64("subset:" + g.name) % 1000000) < fraction * 1e6) out.push_back(g);
+    if (in_train_fraction(g.name, fraction)) out.push_back(g);
   NUCLEO_CHECK(!out.empty(), "data.train_fraction {} leaves no training locus", fraction);
   return out;
-}
-
-inline MlmMaskingOptions masking_from_config(const nlohmann::json& cfg) {
-  MlmMaskingOptions m;
-  m.p = cfg.at("mask").at("p").get<double>();
-  m.mask_fraction = cfg.at("mask").at("mask_fraction").get<double>();
-  m.random_fraction = cfg.at("mask").at("random_fraction").get<double>();
-  return m;
 }
 
 inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
@@ -100,13 +92,6 @@ inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
   p.window.overlap = cfg.at("predict").at("overlap").get<Index>();
   p.window.batch_size = cfg.at("predict").at("batch_size").get<Index>();
   return p;
-}
-
-inline Activation activation_from_config(const nlohmann::json& cfg) {
-  const auto a = cfg.at("head_activation").get<std::string>();
-  if (a == "gelu") return Activation::gelu;
-  if (a == "relu") return Activation::relu;
-  throw ConfigError(fmt::format("head_activation must be gelu or relu, got '{}'", a));
 }
 
 /// Write per-locus predictions as `id<TAB>sequence<TAB>labels` (the export format of nucleo-data).

@@ -157,7 +157,7 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
       save_config(cfg, std::filesystem::path(c.out) / "config.json");
       const auto r = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
         return pretrain_mlm<Enc>(ctx, unlabelled(data.train), unlabelled(data.valid),
-                                 cfg.at("pretrain").get<StageConfig>(), multilabel_masking(cfg), c.out, cfg,
+                                 cfg.at("pretrain").get<StageConfig>(), masking_from_config(cfg), c.out, cfg,
                                  Cli::progress_of(p));
       });
       std::cout << r.summary.dump(2) << "\n";
@@ -182,7 +182,7 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
       MultilabelFinetuneOptions fo;
       fo.stage = cfg.at("finetune").get<StageConfig>();
       if (auto init = p.find("--init")) fo.init_checkpoint = *init;
-      fo.head_activation = multilabel_head_activation(cfg);
+      fo.head_activation = activation_from_config(cfg);
       fo.progress = Cli::progress_of(p);
       const auto fine_train = multilabel_train_subset(data, cfg.at("data").at("train_fraction").get<double>());
       const auto r = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
@@ -220,7 +220,7 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
       const auto& split = data.split(p.get("--split"));
       const nlohmann::json j = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
         using S = typename Enc::scalar_type;
-        SequenceNet<Enc, K> model(Enc(), SequenceClassifier<Enc::channels, K, 64, S>(multilabel_head_activation(cfg)));
+        SequenceNet<Enc, K> model(Enc(), SequenceClassifier<Enc::channels, K, 64, S>(activation_from_config(cfg)));
         const auto rep = load_checkpoint(ckpt, model);
         const auto batch = cfg.at("finetune").at("batch_size").get<Index>();
         nlohmann::json r = evaluate_multilabel(ctx, model, split, K, batch).to_json();

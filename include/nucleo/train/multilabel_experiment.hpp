@@ -313,25 +313,10 @@ inline std::vector<Example> multilabel_train_subset(const MultilabelDataset& dat
   NUCLEO_CHECK(fraction > 0.0, "data.train_fraction must be in (0, 1], got {}", fraction);
   std::vector<Example> out;
   for (std::size_t i = 0; i < data.train.size(); ++i)
-    if (static_cast<double>(fnv1a64("subset:" + data.train_ids[i]) % 1000000) < fraction * 1e6)
+    if (in_train_fraction(data.train_ids[i], fraction))
       out.push_back(data.train[i]);
   NUCLEO_CHECK(!out.empty(), "data.train_fraction {} leaves no training sequence", fraction);
   return out;
-}
-
-inline MlmMaskingOptions multilabel_masking(const nlohmann::json& cfg) {
-  MlmMaskingOptions m;
-  m.p = cfg.at("mask").at("p").get<double>();
-  m.mask_fraction = cfg.at("mask").at("mask_fraction").get<double>();
-  m.random_fraction = cfg.at("mask").at("random_fraction").get<double>();
-  return m;
-}
-
-inline Activation multilabel_head_activation(const nlohmann::json& cfg) {
-  const auto a = cfg.at("head_activation").get<std::string>();
-  if (a == "gelu") return Activation::gelu;
-  if (a == "relu") return Activation::relu;
-  throw ConfigError(fmt::format("head_activation must be gelu or relu, got '{}'", a));
 }
 
 /// Run the arms of `cfg` into `out` and return results.json's content.
@@ -374,14 +359,14 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
     fmt::print(stderr, "== SPT: MLM pretraining on the {} training sequences{} ({} steps)\n", data.train.size(),
                data.synthetic ? " (SYNTHETIC)" : "", pre.steps);
     pretrained = pretrain_mlm<Encoder>(ctx, unlabelled(data.train), unlabelled(data.valid), pre,
-                                       multilabel_masking(cfg), out / "pretrain", cfg, progress);
+                                       masking_from_config(cfg), out / "pretrain", cfg, progress);
     results["pretrain"] = pretrained->summary;
   }
 
   for (const auto& arm : arms) {
     MultilabelFinetuneOptions fo;
     fo.stage = fin;
-    fo.head_activation = multilabel_head_activation(cfg);
+    fo.head_activation = activation_from_config(cfg);
     fo.progress = progress;
     std::int64_t total = fin.steps;
     if (arm == "spt") {
