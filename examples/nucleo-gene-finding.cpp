@@ -1,6 +1,7 @@
 // nucleo-gene-finding: the paper's gene-finding experiment, assembled from library parts.
 //
 //   nucleo-gene-finding compare  [--config F] [--out DIR] [--set key=value ...] [--threads N]
+//   nucleo-gene-finding sample-efficiency [--config F] [--out DIR] [--set sample_efficiency.fractions=[0.1,0.25,1]]
 //   nucleo-gene-finding pretrain [--config F] [--out DIR] [--set ...]
 //   nucleo-gene-finding finetune (--init CKPT | --scratch) [--crf] [--config F] [--out DIR] [--set ...]
 //   nucleo-gene-finding evaluate --checkpoint CKPT [--split test] [--out FILE.json] [--threads N]
@@ -10,6 +11,7 @@
 // configuration it used next to its results.
 #include "nucleo/nucleo.hpp"
 #include "nucleo/train/gene_experiment.hpp"
+#include "nucleo/train/gene_sample_efficiency.hpp"
 
 #include <cstdio>
 #include <iostream>
@@ -25,6 +27,7 @@ const char* kUsage =
     "\n"
     "commands:\n"
     "  compare   the whole experiment: scratch vs SPT vs SPT+CRF under equal compute (the paper's Table 1 row)\n"
+    "  sample-efficiency  the arms fine-tuned on nested fractions of the training loci (10/25/100%: table + SVG)\n"
     "  pretrain  MLM pretraining of the encoder on the task's own training sequences (SPT)\n"
     "  finetune  fine-tune from an SPT checkpoint (--init) or from scratch (--scratch), optionally with --crf\n"
     "  evaluate  evaluate a fine-tuned checkpoint on a split (MCC, per-class figures, confusion matrix as JSON)\n"
@@ -80,6 +83,31 @@ int cmd_compare(int argc, const char** argv, const std::vector<std::string>& set
   nucleo::detail::write_file_atomic(std::filesystem::path(c.out) / "results.md", table);
   std::cout << "\n" << table << "\nresults: " << c.out << "/results.json and results.md; per arm: "
             << c.out << "/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3)\n";
+  return 0;
+}
+
+int cmd_sample_efficiency(int argc, const char** argv, const std::vector<std::string>& sets) {
+  nucleo::ArgParser p("nucleo-gene-finding sample-efficiency",
+                      "the arms fine-tuned on nested fractions of the training loci (config sample_efficiency.fractions); "
+                      "pretraining once on all of them");
+  add_common(p);
+  p.parse(argc, argv, 2);
+  if (p.help_requested()) return std::cout << p.help(), 0;
+  const Common c = common(p, sets, "results/gene-finding-sample-efficiency");
+  nucleo::CpuContext ctx(c.threads);
+  const auto data = nucleo::load_gene_data(c.cfg);
+  fmt::print(stderr, "gene finding, sample efficiency: train {} loci, valid {}, test {}; model {}; {} threads; output {}\n",
+             data.train().size(), data.valid().size(), data.test().size(), c.cfg.at("model").get<std::string>(),
+             ctx.threads(), c.out);
+  const auto results = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    return nucleo::run_gene_sample_efficiency<Enc>(ctx, c.cfg, data, c.out, progress_of(p));
+  });
+  const std::filesystem::path out(c.out);
+  const std::string table = nucleo::sample_efficiency_markdown(results);
+  nucleo::detail::write_file_atomic(out / "sample_efficiency.md", table);
+  nucleo::sample_efficiency_plot(results).write(out / "sample_efficiency.svg");
+  std::cout << "\n" << table << "\nresults: " << (out / "sample_efficiency.json").string() << ", .md and .svg; per fraction: "
+            << c.out << "/train-<percent>pct/ (a compare directory each)\n";
   return 0;
 }
 
@@ -186,6 +214,7 @@ int main(int argc, const char** argv) {
     }
     const std::string cmd = argv[1];
     if (cmd == "compare") return cmd_compare(argc, argv, sets);
+    if (cmd == "sample-efficiency") return cmd_sample_efficiency(argc, argv, sets);
     if (cmd == "pretrain") return cmd_pretrain(argc, argv, sets);
     if (cmd == "finetune") return cmd_finetune(argc, argv, sets);
     if (cmd == "evaluate") return cmd_evaluate(argc, argv, sets);

@@ -70,6 +70,7 @@
 #include "nucleo/metrics/score_collector.hpp"
 
 #include "nucleo/train/learning_curve_svg.hpp"
+#include "nucleo/train/line_plot_svg.hpp"
 #include "nucleo/train/metrics_log.hpp"
 #include "nucleo/train/progress.hpp"
 #include "nucleo/train/trainer.hpp"
@@ -83,6 +84,7 @@
 #include "nucleo/train/finetune_gene.hpp"
 #include "nucleo/train/experiment_config.hpp"
 #include "nucleo/train/gene_experiment.hpp"
+#include "nucleo/train/gene_sample_efficiency.hpp"
 #include "nucleo/train/annotate.hpp"
 #include "nucleo/train/finetune_multilabel.hpp"
 #include "nucleo/train/multilabel_experiment.hpp"

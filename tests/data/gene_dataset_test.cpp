@@ -140,3 +140,12 @@ TEST_CASE("GeneDataset: the real fly set (augustus-doc) has the documented figur
   CHECK(static_cast<double>(gt) / donors > 0.98);
   CHECK(static_cast<double>(ag) / acceptors > 0.98);
 }
+
+TEST_CASE("GeneDataset::from_examples keeps the splits and rejects a label/sequence mismatch", "[data][gene_dataset]") {
+  const GeneExample a{"a", "ACGT", {8, 0, 0, 8}}, b{"b", "AC", {8, 8}}, c{"c", "G", {8}};
+  const auto d = GeneDataset::from_examples({a, b}, {c}, {});
+  CHECK(d.train().size() == 2);
+  CHECK(d.split("valid").at(0).name == "c");
+  CHECK(d.test().empty());
+  CHECK_THROWS_AS(GeneDataset::from_examples({GeneExample{"bad", "ACG", {8, 8}}}, {}, {}), ShapeError);
+}

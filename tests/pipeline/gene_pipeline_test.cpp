@@ -5,43 +5,14 @@
 
 #include <catch2/catch.hpp>
 
+#include "pipeline/synthetic_genes.hpp"
+
 #include <filesystem>
 #include <fstream>
 
 using namespace nucleo;
 
-namespace {
-// A synthetic locus: noncoding, exon+ (ATG...), intron GT..AG, exon+, noncoding; or its mirror.
-GeneExample synthetic_locus(Rng& rng, int id) {
-  const char* nt = "ACGT";
-  GeneExample g;
-  g.name = "synthetic_" + std::to_string(id);
-  const int L = 300 + static_cast<int>(rng.uniform_int(200));
-  for (int i = 0; i < L; ++i) g.sequence += nt[rng.uniform_int(4)];
-  g.labels.assign(static_cast<std::size_t>(L), 8);
-  const bool minus = rng.bernoulli(0.5);
-  const int a = 50 + static_cast<int>(rng.uniform_int(50)), b = a + 60, c = b + 40 + static_cast<int>(rng.uniform_int(30)),
-            d = c + 60;
-  for (int i = a; i < b; ++i) g.labels[i] = minus ? 4 : 0;
-  for (int i = b; i < c; ++i) g.labels[i] = minus ? 6 : 2;
-  g.labels[b] = minus ? 7 : 1;
-  g.labels[c - 1] = minus ? 5 : 3;
-  for (int i = c; i < d; ++i) g.labels[i] = minus ? 4 : 0;
-  // splice signals so there is something to learn
-  g.sequence[b] = minus ? 'C' : 'G';
-  g.sequence[b + 1] = minus ? 'T' : 'T';
-  g.sequence[c - 2] = minus ? 'A' : 'A';
-  g.sequence[c - 1] = minus ? 'C' : 'G';
-  return g;
-}
-
-std::vector<GeneExample> synthetic_set(int n, std::uint64_t seed) {
-  Rng rng(seed);
-  std::vector<GeneExample> v;
-  for (int i = 0; i < n; ++i) v.push_back(synthetic_locus(rng, i));
-  return v;
-}
-}  // namespace
+using namespace nucleo::testing;
 
 TEST_CASE("gene pipeline (SYNTHETIC data): pretrain, then SPT+CRF fine-tune loads the encoder", "[pipeline]") {
   const auto dir = std::filesystem::temp_directory_path() / "nucleo_gene_pipeline_test";

@@ -142,6 +142,20 @@ class GeneDataset {
     for (const auto& l : read_genbank(files.test, &d.replaced_)) d.test_.push_back(make_gene_example(l, &d.report_));
     return d;
   }
+  /// Splits already in memory (e.g. loci labelled by other code, or synthetic ones in tests).
+  static GeneDataset from_examples(std::vector<GeneExample> train, std::vector<GeneExample> valid,
+                                   std::vector<GeneExample> test) {
+    GeneDataset d;
+    for (auto* split : {&train, &valid, &test})
+      for (const auto& e : *split)
+        if (e.labels.size() != e.sequence.size())
+          throw ShapeError(fmt::format("example '{}': {} labels for {} nucleotides", e.name, e.labels.size(),
+                                       e.sequence.size()));
+    d.train_ = std::move(train);
+    d.valid_ = std::move(valid);
+    d.test_ = std::move(test);
+    return d;
+  }
   /// The fly set from augustus-doc (find_gene_files()).
   static GeneDataset load_default(int valid_percent = 10) { return load(find_gene_files(), valid_percent); }
 

@@ -1,5 +1,7 @@
 #pragma once
-// Not API. Write a small text file atomically: temporary file in the same directory, then rename.
+// Not API. Write a file atomically: into a temporary file in the same directory (so the rename is
+// atomic), then rename it over the target; readers never see a half-written file, and a failed
+// write leaves the previous file as it was. Checkpoints (io/checkpoint.hpp) add fsync on top.
 #include "nucleo/core/error.hpp"
 
 #include <unistd.h>
@@ -7,12 +9,16 @@
 #include <atomic>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 
 namespace nucleo::detail {
 
-inline void write_file_atomic(const std::filesystem::path& path, std::string_view text) {
+/// Writes `path` through `write(std::ostream&)` (temp file "<path>.tmp-<pid>-<n>", then rename);
+/// creates missing parent directories. Throws IoError naming the file on failure.
+inline void write_file_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write) {
   static std::atomic<unsigned> counter{0};
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   std::filesystem::path tmp = path;
@@ -20,7 +26,14 @@ inline void write_file_atomic(const std::filesystem::path& path, std::string_vie
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out) throw IoError(fmt::format("{}: cannot create temporary file {}", path.string(), tmp.string()));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      std::error_code ec;
+      std::filesystem::remove(tmp, ec);
+      throw;
+    }
     out.flush();
     if (!out) {
       out.close();
@@ -35,6 +48,11 @@ inline void write_file_atomic(const std::filesystem::path& path, std::string_vie
     std::filesystem::remove(tmp, ec);
     throw IoError(fmt::format("{}: cannot rename the temporary file into place: {}", path.string(), ec.message()));
   }
+}
+
+/// Writes `text` to `path` atomically (write_file_atomically).
+inline void write_file_atomic(const std::filesystem::path& path, std::string_view text) {
+  write_file_atomically(path, [&](std::ostream& out) { out.write(text.data(), static_cast<std::streamsize>(text.size())); });
 }
 
 }  // namespace nucleo::detail

@@ -4,7 +4,7 @@
 /// members) or an in-memory string, hands out lines without their terminator ("\n" or "\r\n"),
 /// and tracks the 1-based line number and the byte offset of each line in the (uncompressed)
 /// stream, which the .fai builder needs. `fail()` throws a ParseError naming file and line.
-/// Files are also written through `write_file_atomically` (temp file + rename).
+/// (Files are written through detail/atomic_write.hpp's `write_file_atomically`, included here.)
 #include <zlib.h>
 
 #include <cstdint>
@@ -19,6 +19,7 @@
 #include <system_error>
 
 #include "nucleo/core/error.hpp"
+#include "nucleo/detail/atomic_write.hpp"
 
 namespace nucleo::detail {
 
@@ -133,29 +134,5 @@ class LineReader {
   bool eof_ = false;
   bool compressed_ = false;
 };
-
-/// Writes a file through `write(std::ostream&)` into "<path>.tmp.<random>" and renames it over
-/// `path` (same directory, so the rename is atomic), so readers never see a half-written file. Throws IoError on failure.
-inline void write_file_atomically(const std::filesystem::path& path,
-                                  const std::function<void(std::ostream&)>& write) {
-  const auto tmp = std::filesystem::path(path.string() + fmt::format(".tmp.{:08x}", std::random_device{}()));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(fmt::format("{}: cannot open for writing", tmp.string()));
-    write(out);
-    out.flush();
-    if (!out) {
-      std::error_code ec;
-      std::filesystem::remove(tmp, ec);
-      throw IoError(fmt::format("{}: write failed", tmp.string()));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::filesystem::remove(tmp, ec);
-    throw IoError(fmt::format("{}: cannot rename temporary file into place", path.string()));
-  }
-}
 
 }  // namespace nucleo::detail

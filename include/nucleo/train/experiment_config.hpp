@@ -90,6 +90,28 @@ inline void save_config(const nlohmann::json& config, const std::filesystem::pat
   detail::write_file_atomic(path, config.dump(2) + "\n");
 }
 
+/// Create `out` for a run of `config`, or accept it when it holds a run of the same configuration
+/// (which then resumes); a directory holding another configuration is a ConfigError, since it would
+/// be resumed with the wrong settings. Saves `config` as `out`/config.json.
+inline void claim_output_dir(const std::filesystem::path& out, const nlohmann::json& config) {
+  std::filesystem::create_directories(out);
+  const auto saved = out / "config.json";
+  if (std::filesystem::exists(saved)) {
+    std::ifstream in(saved);
+    nlohmann::json old;
+    try {
+      in >> old;
+    } catch (const std::exception&) {
+      old = nullptr;
+    }
+    if (old != config)
+      throw ConfigError(fmt::format("{} holds a run with a different configuration ({}); choose another --out or "
+                                    "remove it (the same configuration resumes where it stopped)",
+                                    out.string(), saved.string()));
+  }
+  save_config(config, saved);
+}
+
 /// Remove every "--set key=value" / "--set=key=value" from argv (argc shrinks) and return the
 /// assignments in order, for `apply_override` (ArgParser keeps one value per option).
 inline std::vector<std::string> take_set_overrides(int& argc, const char** argv) {

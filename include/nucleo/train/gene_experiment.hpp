@@ -57,6 +57,7 @@ inline nlohmann::json default_gene_config() {
   j["crf_ce_weight"] = 1.0;
   j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}};
   j["arms"] = {"scratch", "spt", "spt_crf", "scratch_finetune_budget"};
+  j["sample_efficiency"] = {{"fractions", {0.1, 0.25, 1.0}}};  // only the sample-efficiency command reads it
   return j;
 }
 
@@ -122,26 +123,14 @@ inline Gff3Summary write_prediction_gff3(const std::filesystem::path& path, std:
   return total;
 }
 
-/// Run the arms of `cfg` into `out` and return results.json's content.
+/// Run the arms of `cfg` into `out` and return results.json's content. With `shared_pretrain`
+/// (an SPT stage already run on all training loci, e.g. by the sample-efficiency experiment) the
+/// spt arms start from it instead of pretraining into `out`/pretrain.
 template <class Encoder>
 nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
-                                const std::filesystem::path& out, ProgressOptions progress = {}) {
-  std::filesystem::create_directories(out);
-  // A directory holding a run of another configuration would be resumed with the wrong settings.
-  if (std::filesystem::exists(out / "config.json")) {
-    std::ifstream in(out / "config.json");
-    nlohmann::json old;
-    try {
-      in >> old;
-    } catch (const std::exception&) {
-      old = nullptr;
-    }
-    if (old != cfg)
-      throw ConfigError(fmt::format("{} holds a run with a different configuration ({}); choose another --out or "
-                                    "remove it (the same configuration resumes where it stopped)",
-                                    out.string(), (out / "config.json").string()));
-  }
-  save_config(cfg, out / "config.json");
+                                const std::filesystem::path& out, ProgressOptions progress = {},
+                                const StageResult* shared_pretrain = nullptr) {
+  claim_output_dir(out, cfg);
   const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
   const auto arms = cfg.at("arms").get<std::vector<std::string>>();
@@ -166,7 +155,10 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
 
   std::optional<StageResult> pretrained;
   const bool need_pretrain = std::any_of(arms.begin(), arms.end(), [](const std::string& a) { return a.rfind("spt", 0) == 0; });
-  if (need_pretrain) {
+  if (need_pretrain && shared_pretrain) {
+    pretrained = *shared_pretrain;
+    results["pretrain"] = pretrained->summary;
+  } else if (need_pretrain) {
     fmt::print(stderr, "== SPT: MLM pretraining on the {} training loci ({} steps)\n", data.train().size(), pre.steps);
     pretrained = pretrain_mlm<Encoder>(ctx, gene_examples(data.train()), gene_examples(data.valid()), pre,
                                        masking_from_config(cfg), out / "pretrain", cfg, progress);

@@ -327,8 +327,7 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
   NUCLEO_CHECK(info.num_labels == K && data.num_labels == K, "run_multilabel_compare: task {} has K = {}, built for {}",
                info.name, info.num_labels, K);
   const nlohmann::json cfg = describe_data(config, data);
-  std::filesystem::create_directories(out);
-  save_config(cfg, out / "config.json");
+  claim_output_dir(out, cfg);
   const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
   const auto arms = cfg.at("arms").get<std::vector<std::string>>();
