@@ -2,9 +2,15 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdlib>
+#include <thread>
 #include <vector>
+#if defined(__SSE__) || defined(__x86_64__)
+#include <xmmintrin.h>
+#endif
 
 using nucleo::CpuContext;
 using nucleo::Index;
@@ -53,12 +59,31 @@ TEST_CASE("CpuContext: the Eigen device evaluates tensor expressions on the aren
 
 TEST_CASE("CpuContext: worker threads flush denormals to zero", "[core][context]") {
   CpuContext ctx(2);
-  std::vector<float> out(64, 1.0f);
+  // Two chunks that wait for each other, so the second one surely runs on a worker thread and not
+  // on the calling thread (whose FTZ/DAZ the constructor sets).
+  std::atomic<int> started{0};
+  std::array<std::thread::id, 2> who{};
+  std::array<unsigned, 2> csr{};
+  std::array<float, 2> product{1.0f, 1.0f};
   volatile float tiny = 1e-39f;  // a float denormal
-  ctx.parallel_for(64, 1, [&](Index b, Index e) {
-    for (Index i = b; i < e; ++i) out[static_cast<std::size_t>(i)] = tiny * 1.0f;
+  ctx.for_chunks(2, 2, [&](Index k, Index, Index) {
+    started.fetch_add(1);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (started.load() < 2 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+    who[static_cast<std::size_t>(k)] = std::this_thread::get_id();
+#if defined(__SSE__) || defined(__x86_64__)
+    csr[static_cast<std::size_t>(k)] = _mm_getcsr() & 0x8040u;
+#endif
+    product[static_cast<std::size_t>(k)] = tiny * 1.0f;
   });
-  for (float v : out) CHECK(v == 0.0f);
+  REQUIRE(started.load() == 2);
+  REQUIRE(who[0] != who[1]);  // both ran at once: one of them is a worker
+  for (int k = 0; k < 2; ++k) {
+    CHECK(product[static_cast<std::size_t>(k)] == 0.0f);
+#if defined(__SSE__) || defined(__x86_64__)
+    CHECK(csr[static_cast<std::size_t>(k)] == 0x8040u);  // FTZ (bit 15) and DAZ (bit 6)
+#endif
+  }
 }
 
 TEST_CASE("CpuContext: lengths default to the full length", "[core][context]") {
