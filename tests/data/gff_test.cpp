@@ -5,6 +5,10 @@
 #include "data/temp_dir.hpp"
 #include "nucleo/data/gene_labels.hpp"
 #include "nucleo/data/genbank.hpp"
+#include "nucleo/data/gff3_writer.hpp"
+
+#include <algorithm>
+#include <sstream>
 
 using namespace nucleo;
 using nucleo::testing::TempDir;
@@ -102,4 +106,105 @@ TEST_CASE("GFF: malformed input gives ParseError with file and line", "[data][gf
                     Catch::Contains("is on sequence"));
   CHECK_THROWS_WITH(bad("z\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\n"), Catch::Contains("sequence 'z' is not in the FASTA"));
   CHECK_THROWS_WITH(parse_gff("c\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\n", "n.gff"), Catch::Contains("no sequences"));
+}
+
+TEST_CASE("GFF3: %-escaped seqid and attribute values are decoded", "[data][gff]") {
+  // Column 1 "chr%3B1" is the sequence "chr;1"; "a%2Cb" is one parent "a,b" (the ',' is escaped, so
+  // it does not split the Parent list), "t%251" is "t%1", and lower-case hex digits decode too.
+  const std::string gff =
+      "##gff-version 3\n"
+      "chr%3B1\t.\tCDS\t3\t10\t.\t+\t0\tID=c1;Parent=a%2Cb\n"
+      "chr%3b1\t.\tCDS\t21\t30\t.\t+\t0\tParent=t%251,x%3Dy\n"
+      "##FASTA\n>chr;1\n" + seq60() + "\n";
+  const auto loci = parse_gff(gff, "e.gff3");
+  REQUIRE(loci.size() == 1);
+  CHECK(loci[0].name == "chr;1");
+  REQUIRE(loci[0].transcripts.size() == 3);
+  CHECK(loci[0].transcripts[0] == Transcript{"a,b", '+', {{2, 10}}});
+  CHECK(loci[0].transcripts[1] == Transcript{"t%1", '+', {{20, 30}}});
+  CHECK(loci[0].transcripts[2] == Transcript{"x=y", '+', {{20, 30}}});
+
+  // Without decoding, the seqid would not match the FASTA name.
+  CHECK_THROWS_WITH(parse_gff("chr1\t.\tCDS\t3\t10\t.\t+\t0\tParent=a\n##FASTA\n>chr%311\n" + seq60() + "\n", "d.gff3"),
+                    Catch::Contains("sequence 'chr1' is not in the FASTA"));
+  CHECK(parse_gff("chr%311\t.\tCDS\t3\t10\t.\t+\t0\tParent=a\n##FASTA\n>chr11\n" + seq60() + "\n", "d.gff3")
+            .at(0)
+            .name == "chr11");
+
+  // The helpers themselves.
+  CHECK(detail::gff_percent_decode("a%20b%2c%2C%25").value() == "a b,,%");
+  CHECK(detail::gff_percent_decode("plain").value() == "plain");
+  CHECK_FALSE(detail::gff_percent_decode("%4").has_value());
+  CHECK_FALSE(detail::gff_percent_decode("a%zz").has_value());
+  CHECK_FALSE(detail::gff_percent_decode("%").has_value());
+  CHECK(detail::gff_attribute("ID=x;Name=a%2Cb,c", "Name") == std::vector<std::string>{"a,b", "c"});
+  CHECK_THROWS_WITH(detail::gff_attribute("Name=50%", "Name"), Catch::Contains("malformed %-escape '%'"));
+}
+
+TEST_CASE("GTF: seqids and values are not %-decoded", "[data][gff]") {
+  TempDir tmp;
+  write_fasta(tmp / "g.fa", {{"chr%41", "", seq60()}});
+  tmp.write("p.gtf", "chr%41\tsrc\tCDS\t3\t10\t.\t+\t0\tgene_id \"G\"; transcript_id \"G%2C1\";\n");
+  const auto loci = read_gff(tmp / "p.gtf", tmp / "g.fa");
+  REQUIRE(loci.size() == 1);
+  CHECK(loci[0].name == "chr%41");
+  REQUIRE(loci[0].transcripts.size() == 1);
+  CHECK(loci[0].transcripts[0].id == "G%2C1");
+  // A '%' that is no escape is fine in GTF.
+  CHECK(detail::gff_attribute("transcript_id \"50%\";", "transcript_id") == std::vector<std::string>{"50%"});
+}
+
+TEST_CASE("GFF3: a malformed %-escape is a ParseError with file and line", "[data][gff]") {
+  const std::string fa = "##FASTA\n>c\n" + seq60() + "\n";
+  const std::string ok = "c\t.\tCDS\t1\t5\t.\t+\t0\tParent=a\n";
+  auto bad = [&](const std::string& line) { return parse_gff("##gff-version 3\n" + ok + line + fa, "m.gff3"); };
+  CHECK_THROWS_WITH(bad("c\t.\tCDS\t11\t15\t.\t+\t0\tParent=t%4\n"),
+                    Catch::Contains("m.gff3:3:") && Catch::Contains("malformed %-escape '%4'") &&
+                        Catch::Contains("Parent"));
+  CHECK_THROWS_WITH(bad("c\t.\tCDS\t11\t15\t.\t+\t0\tParent=a%zzb\n"),
+                    Catch::Contains("m.gff3:3:") && Catch::Contains("'%zz'"));
+  CHECK_THROWS_WITH(bad("c%g1\t.\tCDS\t11\t15\t.\t+\t0\tParent=b\n"),
+                    Catch::Contains("m.gff3:3:") && Catch::Contains("seqid 'c%g1'") && Catch::Contains("'%g1'"));
+  CHECK_THROWS_AS(bad("c%\t.\tCDS\t11\t15\t.\t+\t0\tParent=b\n"), ParseError);
+  try {
+    bad("c\t.\tstart_codon\t1\t3\t.\t+\t0\tParent=a,%2\n");
+    FAIL("no ParseError");
+  } catch (const ParseError& e) {
+    CHECK(e.line() == 3);
+    CHECK(e.path() == "m.gff3");
+  }
+}
+
+TEST_CASE("GFF3 writer output with awkward names reads back to the same ids", "[data][gff]") {
+  // Seqid and ID prefix hold characters the writer must escape: ';', '%', '=', ',', '&' in both,
+  // '/' in the seqid (outside the GFF3 seqid set), a tab in the prefix (a space needs no escape).
+  // No space in the seqid: a FASTA name ends at the first space.
+  const std::string seqid = "chr;1%x=y,z&w/v";
+  Gff3Options o;
+  o.id_prefix = "run;7%a=b,c&d e\tf";
+  std::ostringstream out;
+  write_gff3_header(out);
+  const std::vector<std::int8_t> labels = {8, 0, 0, 0, 1, 2, 2, 3, 0, 0, 0, 8, 4, 4, 4, 8};
+  const Gff3Summary s = write_gene_gff3(out, seqid, labels, {}, o);
+  REQUIRE(s.genes == 2);
+  const std::string text = out.str();
+  // Nothing unescaped leaks into the file: every feature line still has exactly 9 columns, and
+  // the only ';' are attribute separators.
+  std::istringstream in(text);
+  std::string line;
+  int features = 0;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    ++features;
+    CHECK(std::count(line.begin(), line.end(), '\t') == 8);
+    CHECK(line.rfind("chr%3B1%25x%3Dy%2Cz%26w%2Fv\t", 0) == 0);
+  }
+  CHECK(features == 2 + 2 + 3);  // gene + mRNA + CDS per gene: 2 CDS + 1 CDS
+  const auto loci = parse_gff(text + "##FASTA\n>" + seqid + "\n" + std::string(labels.size(), 'A') + "\n", "w.gff3");
+  REQUIRE(loci.size() == 1);
+  CHECK(loci[0].name == seqid);
+  REQUIRE(loci[0].transcripts.size() == 2);
+  CHECK(loci[0].transcripts[0] == Transcript{"run;7%a=b,c&d e\tf.g1.t1", '+', {{1, 4}, {8, 11}}});
+  CHECK(loci[0].transcripts[1] == Transcript{"run;7%a=b,c&d e\tf.g2.t1", '-', {{12, 15}}});
+  CHECK(gene_labels(loci[0]) == labels);
 }

@@ -4,8 +4,10 @@
 ///
 /// Input: 9 tab-separated columns (seqid source type start end score strand phase attributes),
 /// 1-based inclusive coordinates; '#' lines are comments; plain or gzip. The attribute syntax is
-/// recognised per line: GTF `key "value"; key "value";` or GFF3 `key=value;key=value` (with %XX
-/// decoding). Features used:
+/// recognised per line: GTF `key "value"; key "value";` or GFF3 `key=value;key=value`. On GFF3
+/// lines the seqid (column 1) and the attribute values read (Parent, transcript_id) are %XX-decoded
+/// as the GFF3 spec requires ("chr%3B1" -> "chr;1"; "Parent=a%2Cb" is one parent "a,b"); a '%' not
+/// followed by two hex digits there is a ParseError. GTF columns are taken as they are. Features used:
 ///   CDS          -> coding intervals of its transcript(s)
 ///   start_codon  -> united with the CDS (BEND labels the start codon as exon)
 ///   anything else (gene, mRNA, exon, UTRs, stop_codon, ...) -> not coding; counted in
@@ -73,27 +75,59 @@ inline std::string_view gff_trim(std::string_view s) {
   return s.substr(b, s.find_last_not_of(" \t") - b + 1);
 }
 
-inline std::string gff_percent_decode(std::string_view s) {
+inline int gff_hex_digit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// GFF3 %XX decoding (seqid and attribute values). A '%' not followed by two hex digits is a
+/// malformed escape (the spec requires a literal '%' to be written "%25"): returns std::nullopt.
+inline std::optional<std::string> gff_percent_decode(std::string_view s) {
   std::string r;
+  r.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
-    auto hex = [](char c) -> int {
-      if (c >= '0' && c <= '9') return c - '0';
-      if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-      if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-      return -1;
-    };
-    if (s[i] == '%' && i + 2 < s.size() && hex(s[i + 1]) >= 0 && hex(s[i + 2]) >= 0) {
-      r.push_back(static_cast<char>(hex(s[i + 1]) * 16 + hex(s[i + 2])));
-      i += 2;
-    } else {
+    if (s[i] != '%') {
       r.push_back(s[i]);
+      continue;
     }
+    if (i + 2 >= s.size() || gff_hex_digit(s[i + 1]) < 0 || gff_hex_digit(s[i + 2]) < 0) return std::nullopt;
+    r.push_back(static_cast<char>(gff_hex_digit(s[i + 1]) * 16 + gff_hex_digit(s[i + 2])));
+    i += 2;
   }
   return r;
 }
 
-/// Attribute values for `key` (GFF3 values split at ','; GTF: one value).
-inline std::vector<std::string> gff_attribute(std::string_view attrs, std::string_view key) {
+/// The malformed escape in `s` ('%' and up to two following characters), for error messages.
+inline std::string_view gff_bad_escape(std::string_view s) {
+  for (std::size_t i = 0; i < s.size(); ++i)
+    if (s[i] == '%' && (i + 2 >= s.size() || gff_hex_digit(s[i + 1]) < 0 || gff_hex_digit(s[i + 2]) < 0))
+      return s.substr(i, 3);
+  return {};
+}
+
+/// True if the attribute column uses GFF3 syntax (its first item is `key=value`), false for GTF
+/// (`key "value"`) or an empty column.
+inline bool gff3_attribute_syntax(std::string_view attrs) {
+  std::size_t p = 0;
+  while (p <= attrs.size()) {
+    std::size_t e = attrs.find(';', p);
+    if (e == std::string_view::npos) e = attrs.size();
+    const std::string_view item = gff_trim(attrs.substr(p, e - p));
+    p = e + 1;
+    if (item.empty()) continue;
+    const std::size_t eq = item.find('='), sp = item.find_first_of(" \t");
+    return eq != std::string_view::npos && (sp == std::string_view::npos || eq < sp);
+  }
+  return false;
+}
+
+/// Attribute values for `key` (GFF3 values split at ',' and %-decoded; GTF: one value, as is).
+/// A malformed GFF3 escape fails through `lines` (ParseError naming file and line), or throws
+/// ShapeError when `lines` is null.
+inline std::vector<std::string> gff_attribute(std::string_view attrs, std::string_view key,
+                                              const LineReader* lines = nullptr) {
   std::vector<std::string> out;
   std::size_t p = 0;
   while (p <= attrs.size()) {
@@ -112,8 +146,18 @@ inline std::vector<std::string> gff_attribute(std::string_view attrs, std::strin
         std::size_t c = v.find(',', q);
         if (c == std::string_view::npos) c = v.size();
         const auto one = gff_trim(v.substr(q, c - q));
-        if (!one.empty()) out.push_back(gff_percent_decode(one));
         q = c + 1;
+        if (one.empty()) continue;
+        auto decoded = gff_percent_decode(one);
+        if (!decoded) {
+          const std::string what = fmt::format(
+              "malformed %-escape '{}' in attribute {} value '{}' (GFF3 escapes are '%' and two hex digits; "
+              "a literal '%' is written %25)",
+              gff_bad_escape(one), key, one);
+          if (lines) lines->fail(what);
+          throw ShapeError(what);
+        }
+        out.push_back(std::move(*decoded));
       }
     } else if (sp != std::string_view::npos) {  // GTF key "value"
       if (item.substr(0, sp) != key) continue;
@@ -167,23 +211,32 @@ inline bool parse_gff_features(LineReader& lines, std::vector<GffTranscript>& tx
     if (c[6] != "+" && c[6] != "-")
       lines.fail(fmt::format("{} feature with strand '{}' (expected '+' or '-')", type, c[6]));
     const std::string_view attrs = n == 9 ? c[8] : std::string_view();
-    auto ids = gff_attribute(attrs, "transcript_id");
-    if (ids.empty()) ids = gff_attribute(attrs, "Parent");
+    auto ids = gff_attribute(attrs, "transcript_id", &lines);
+    if (ids.empty()) ids = gff_attribute(attrs, "Parent", &lines);
     if (ids.empty())
       lines.fail(fmt::format("{} feature without a Parent (GFF3) or transcript_id (GTF) attribute", type));
+    std::string seqid(c[0]);
+    if (gff3_attribute_syntax(attrs)) {  // GFF3 escapes column 1 too; GTF does not
+      auto decoded = gff_percent_decode(c[0]);
+      if (!decoded)
+        lines.fail(fmt::format("malformed %-escape '{}' in seqid '{}' (GFF3 escapes are '%' and two hex digits; "
+                               "a literal '%' is written %25)",
+                               gff_bad_escape(c[0]), c[0]));
+      seqid = std::move(*decoded);
+    }
     for (const auto& id : ids) {
       auto [it, inserted] = index.emplace(id, tx.size());
       if (inserted) {
         GffTranscript t;
         t.id = id;
-        t.seqid = std::string(c[0]);
+        t.seqid = seqid;
         t.strand = c[6][0];
         t.first_line = lines.line_number();
         tx.push_back(std::move(t));
       }
       GffTranscript& t = tx[it->second];
-      if (t.seqid != c[0])
-        lines.fail(fmt::format("transcript '{}' is on sequence '{}' (line {}) and '{}'", id, t.seqid, t.first_line, c[0]));
+      if (t.seqid != seqid)
+        lines.fail(fmt::format("transcript '{}' is on sequence '{}' (line {}) and '{}'", id, t.seqid, t.first_line, seqid));
       if (t.strand != c[6][0])
         lines.fail(fmt::format("transcript '{}' has features on both strands (see line {})", id, t.first_line));
       (is_cds ? t.cds : t.start_codons).push_back({Interval{a - 1, b}, lines.line_number()});

@@ -43,8 +43,8 @@
 /// is orphaned. It does not reproduce: orphan runs (they read back as 8), non-canonical introns
 /// (they read back in the canonical pattern), and a CDS whose last 3 bases in transcript direction
 /// form a stop codon in the sequence (gene_labels relabels them 8; BEND-trained models label the
-/// stop codon 8 themselves, so their CDS end before it). Note data/gff.hpp compares column 1 with
-/// the FASTA names without %-decoding it, so a seqid that needed escaping does not read back.
+/// stop codon 8 themselves, so their CDS end before it). Escaped seqids and IDs read back to the
+/// original names (data/gff.hpp %-decodes column 1 and attribute values of GFF3 lines).
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>

@@ -32,9 +32,8 @@ class ScoreCollector {
 
   /// `label_names`: empty or one per label; used in reports and warnings.
   explicit ScoreCollector(Index num_labels, std::vector<std::string> label_names = {})
-      : names_(std::move(label_names)), scores_(static_cast<std::size_t>(num_labels)),
+      : names_(std::move(label_names)), scores_(checked_label_count(num_labels)),
         targets_(static_cast<std::size_t>(num_labels)) {
-    NUCLEO_CHECK(num_labels > 0, "ScoreCollector: num_labels must be > 0, got {}", num_labels);
     NUCLEO_CHECK(names_.empty() || static_cast<Index>(names_.size()) == num_labels,
                  "ScoreCollector: {} label names for {} labels", names_.size(), num_labels);
   }
@@ -123,6 +122,12 @@ class ScoreCollector {
   Index size(Index k) const { return static_cast<Index>(scores_[static_cast<std::size_t>(k)].size()); }
 
  private:
+  // Checked before the member vectors are sized (a negative count would become a huge size_t).
+  static std::size_t checked_label_count(Index num_labels) {
+    NUCLEO_CHECK(num_labels > 0, "ScoreCollector: num_labels must be > 0, got {}", num_labels);
+    return static_cast<std::size_t>(num_labels);
+  }
+
   std::vector<std::string> names_;
   std::vector<std::vector<T>> scores_;
   std::vector<std::vector<std::uint8_t>> targets_;
