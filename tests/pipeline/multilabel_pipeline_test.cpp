@@ -89,6 +89,26 @@ TEST_CASE("multilabel pipeline (SYNTHETIC data): pretrain, SPT fine-tune loads t
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("multilabel compare: a bad configuration is refused before the output directory is claimed", "[pipeline]") {
+  const auto dir = std::filesystem::temp_directory_path() / "nucleo_multilabel_bad_config_test";
+  std::filesystem::remove_all(dir);
+  CpuContext ctx(1);
+  const nlohmann::json base = tiny_cpg_config();
+  const MultilabelDataset data = load_multilabel_data(base);
+  auto arm = base;
+  arm["arms"] = {"spt", "sptt"};
+  CHECK_THROWS_WITH((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, arm, data, dir, quiet())),
+                    Catch::Contains("'sptt'"));
+  auto frac = base;
+  frac["data"]["train_fraction"] = 0.0;
+  CHECK_THROWS_AS((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, frac, data, dir, quiet())), ConfigError);
+  auto stage = base;
+  stage["pretrain"]["weight_decay"] = -1.0;
+  CHECK_THROWS_AS((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, stage, data, dir, quiet())), ConfigError);
+  CHECK_FALSE(std::filesystem::exists(dir / "config.json"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("multilabel evaluation: mean AUROC leaves out undefined labels and names them", "[pipeline]") {
   CpuContext ctx(1);
   nlohmann::json cfg = tiny_cpg_config();
@@ -215,5 +235,9 @@ TEST_CASE("multilabel data: train_fraction gives nested deterministic subsets", 
   CHECK(f25.size() < 130);
   for (const auto& e : f10)
     CHECK(std::any_of(f25.begin(), f25.end(), [&](const Example& o) { return o.tokens == e.tokens; }));
-  CHECK_THROWS_AS(multilabel_train_subset(d, 0.0), Error);
+  for (double f : {0.0, 1.5}) {
+    CHECK_THROWS_AS(multilabel_train_subset(d, f), ConfigError);
+    CHECK_THROWS_WITH(multilabel_train_subset(d, f), Catch::Contains("data.train_fraction") && Catch::Contains("(0, 1]"));
+  }
+  CHECK_THROWS_WITH(multilabel_train_subset(d, 1e-9), Catch::Contains("leaves none of the 400 training sequences"));
 }

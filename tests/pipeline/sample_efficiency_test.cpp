@@ -130,6 +130,6 @@ TEST_CASE("sample efficiency: fractions are checked before any training", "[pipe
                                                named(synthetic_set(1, 3), "te"));
   cfg["sample_efficiency"]["fractions"] = {1e-6, 1.0};
   CHECK_THROWS_WITH(run_gene_sample_efficiency<TinyEncoder<float>>(ctx, cfg, data, dir),
-                    Catch::Contains("leaves no training locus"));
+                    Catch::Contains("leaves none of the 2 training loci"));
   CHECK_FALSE(std::filesystem::exists(dir));
 }

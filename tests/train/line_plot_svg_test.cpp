@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdio>
 #include <regex>
 #include <string>
 #include <vector>
@@ -54,6 +55,19 @@ TEST_CASE("LinePlotSvg: one polyline per series, log x places 10, 25, 100 by the
   // every value is printed at its marker
   CHECK_THAT(svg, Catch::Contains(">0.450</text>"));
   CHECK_THAT(svg, Catch::Contains(">0.100</text>"));
+  // the extreme values sit inside the plot frame, not on its edges (their labels stay readable)
+  const auto frame = svg.find("<rect x=\"", svg.find("<rect") + 1);
+  REQUIRE(frame != std::string::npos);
+  double fx = 0, fy = 0, fw = 0, fh = 0;
+  REQUIRE(std::sscanf(svg.c_str() + frame, "<rect x=\"%lf\" y=\"%lf\" width=\"%lf\" height=\"%lf\"", &fx, &fy, &fw,
+                      &fh) == 4);
+  for (const auto& line : lines)
+    for (const auto& [x, y] : line) {
+      CHECK(y > fy + 10);
+      CHECK(y < fy + fh - 10);
+      CHECK(x > fx);
+      CHECK(x < fx + fw);
+    }
 }
 
 TEST_CASE("LinePlotSvg: bad input is refused with the series named", "[train][line_plot_svg]") {

@@ -3,8 +3,8 @@
 /// command-line overrides of any field (`--set finetune.steps=500`, `--set model=medium`).
 ///
 /// Every key of the file and of an override must exist in the defaults (a typo is a ConfigError
-/// naming the key and the file); values keep the defaults' types (an override's value is parsed as
-/// JSON when it parses, else taken as a string). The configuration used is saved beside every
+/// naming the key and the file); values keep the defaults' types (an integer setting rejects 1.5,
+/// null is rejected; an override's value is parsed as JSON when it parses, else taken as a string). The configuration used is saved beside every
 /// result (`config.json`), so a number in a table can be traced to its settings.
 #include "nucleo/core/error.hpp"
 #include "nucleo/data/gene_dataset.hpp"
@@ -31,13 +31,18 @@ inline void check_known_keys(const nlohmann::json& defaults, const nlohmann::jso
     if (!defaults.is_object() || !defaults.contains(k))
       throw ConfigError(fmt::format("{}: unknown setting '{}'", where, full));
     const auto& d = defaults.at(k);
+    // null would delete the setting (JSON merge patch) and fail far from here
+    if (v.is_null() && !d.is_null())
+      throw ConfigError(fmt::format("{}: '{}' is null (settings cannot be removed; give a value)", where, full));
     if (d.is_object() && !d.empty()) {
       if (!v.is_object()) throw ConfigError(fmt::format("{}: '{}' must be an object", where, full));
       check_known_keys(d, v, where, full);
-    } else if (!d.is_null() && !v.is_null()) {
+    } else if (!d.is_null()) {
       const bool both_numbers = d.is_number() && v.is_number();
       if (!both_numbers && d.type() != v.type())
         throw ConfigError(fmt::format("{}: '{}' must be a {} (got {})", where, full, d.type_name(), v.dump()));
+      if (d.is_number_integer() && v.is_number_float())
+        throw ConfigError(fmt::format("{}: '{}' must be an integer (got {})", where, full, v.dump()));
     }
   }
 }
@@ -127,6 +132,7 @@ inline std::vector<std::string> take_set_overrides(int& argc, const char** argv)
       argv[w++] = argv[r];
     }
   }
+  if (w < argc) argv[w] = nullptr;  // keep the C convention argv[argc] == nullptr (within the old range)
   argc = w;
   return sets;
 }
@@ -146,6 +152,13 @@ inline Activation activation_from_config(const nlohmann::json& cfg) {
   if (a == "gelu") return Activation::gelu;
   if (a == "relu") return Activation::relu;
   throw ConfigError(fmt::format("head_activation must be gelu or relu, got '{}'", a));
+}
+
+/// `data.train_fraction` checked: a ConfigError unless it is in (0, 1].
+inline double checked_train_fraction(double fraction) {
+  if (!(fraction > 0.0 && fraction <= 1.0))
+    throw ConfigError(fmt::format("data.train_fraction must be in (0, 1], got {}", fraction));
+  return fraction;
 }
 
 /// Whether the example named `id` belongs to the `data.train_fraction` subset: a hash of the name

@@ -78,12 +78,12 @@ inline GeneDataset load_gene_data(const nlohmann::json& cfg) {
 
 /// The loci of `train` whose name hashes below `fraction` (nested across fractions).
 inline std::vector<GeneExample> train_subset(const std::vector<GeneExample>& train, double fraction) {
-  if (fraction >= 1.0) return train;
-  NUCLEO_CHECK(fraction > 0.0, "data.train_fraction must be in (0, 1], got {}", fraction);
+  if (checked_train_fraction(fraction) == 1.0) return train;
   std::vector<GeneExample> out;
   for (const auto& g : train)
     if (in_train_fraction(g.name, fraction)) out.push_back(g);
-  NUCLEO_CHECK(!out.empty(), "data.train_fraction {} leaves no training locus", fraction);
+  if (out.empty())
+    throw ConfigError(fmt::format("data.train_fraction {} leaves none of the {} training loci", fraction, train.size()));
   return out;
 }
 
@@ -115,9 +115,7 @@ inline Gff3Summary write_prediction_gff3(const std::filesystem::path& path, std:
   for (std::size_t i = 0; i < loci.size() && i < predictions.size(); ++i) {
     const Gff3Summary s = write_gene_gff3(out, loci[i].name, predictions[i].labels, predictions[i].confidence, o);
     o.first_gene = s.next_gene;
-    total.genes += s.genes;
-    total.cds += s.cds;
-    total.next_gene = s.next_gene;
+    total.merge(s);
   }
   detail::write_file_atomic(path, out.str());
   return total;
@@ -130,7 +128,6 @@ template <class Encoder>
 nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
                                 const std::filesystem::path& out, ProgressOptions progress = {},
                                 const StageResult* shared_pretrain = nullptr) {
-  claim_output_dir(out, cfg);
   const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
   const auto arms = cfg.at("arms").get<std::vector<std::string>>();
@@ -138,6 +135,8 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     if (std::find(gene_arm_names().begin(), gene_arm_names().end(), a) == gene_arm_names().end())
       throw ConfigError(fmt::format("unknown arm '{}' (expected scratch, spt, spt_crf or scratch_finetune_budget)", a));
   const auto fine_train = train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
+  // Only a configuration that passed every check above is saved (and claims `out`).
+  claim_output_dir(out, cfg);
 
   nlohmann::json results;
   results["task"] = "gene_finding";

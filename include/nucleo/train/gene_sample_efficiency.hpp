@@ -69,6 +69,8 @@ nlohmann::json run_gene_sample_efficiency(CpuContext& ctx, const nlohmann::json&
       throw ConfigError(fmt::format("unknown arm '{}' (expected scratch, spt, spt_crf or scratch_finetune_budget)", a));
   // Every fraction must leave loci to train on before hours are spent on pretraining.
   for (double f : fractions) (void)train_subset(data.train(), f);
+  (void)cfg.at("pretrain").get<StageConfig>();  // stage settings checked before the directory is claimed
+  (void)cfg.at("finetune").get<StageConfig>();
   claim_output_dir(out, cfg);
 
   std::optional<StageResult> pretrained;

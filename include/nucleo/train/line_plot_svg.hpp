@@ -66,6 +66,9 @@ struct LinePlotSvg {
     const double xpad = (xhi - xlo) * 0.05;
     xlo -= xpad;
     xhi += xpad;
+    const double ypad = (yhi - ylo) * 0.06;  // keep markers and their labels off the frame
+    ylo -= ypad;
+    yhi += ypad;
     const auto yt = LearningCurveSvg::ticks(ylo, yhi);
     ylo = std::min(ylo, yt.front());
     yhi = std::max(yhi, yt.back());

@@ -6,8 +6,8 @@
 /// | name   | channels x depth | parameters (encoder) | use                                  |
 /// |--------|------------------|----------------------|--------------------------------------|
 /// | tiny   | 16 x 2           | 5 k                  | tests of the pipeline wiring         |
-/// | small  | 64 x 6           | 0.27 M               | the `demo` configuration (minutes)   |
-/// | medium | 128 x 12         | 2.2 M                | CPU runs (hours)                     |
+/// | small  | 64 x 6           | 0.25 M               | the `demo` configuration (minutes)   |
+/// | medium | 128 x 12         | 2.0 M                | CPU runs (hours)                     |
 /// | large  | 256 x 12         | 7.9 M                | CPU runs (a day), BEND's ResNet-LM width |
 /// | paper  | 512 x 30         | 78.7 M               | the paper's model (GPU scale)        |
 ///

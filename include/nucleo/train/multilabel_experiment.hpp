@@ -309,13 +309,14 @@ inline nlohmann::json describe_data(nlohmann::json cfg, const MultilabelDataset&
 
 /// The training sequences whose id hashes below `fraction` (nested across fractions).
 inline std::vector<Example> multilabel_train_subset(const MultilabelDataset& data, double fraction) {
-  if (fraction >= 1.0) return data.train;
-  NUCLEO_CHECK(fraction > 0.0, "data.train_fraction must be in (0, 1], got {}", fraction);
+  if (checked_train_fraction(fraction) == 1.0) return data.train;
   std::vector<Example> out;
   for (std::size_t i = 0; i < data.train.size(); ++i)
     if (in_train_fraction(data.train_ids[i], fraction))
       out.push_back(data.train[i]);
-  NUCLEO_CHECK(!out.empty(), "data.train_fraction {} leaves no training sequence", fraction);
+  if (out.empty())
+    throw ConfigError(fmt::format("data.train_fraction {} leaves none of the {} training sequences", fraction,
+                                  data.train.size()));
   return out;
 }
 
@@ -327,7 +328,6 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
   NUCLEO_CHECK(info.num_labels == K && data.num_labels == K, "run_multilabel_compare: task {} has K = {}, built for {}",
                info.name, info.num_labels, K);
   const nlohmann::json cfg = describe_data(config, data);
-  claim_output_dir(out, cfg);
   const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
   const auto arms = cfg.at("arms").get<std::vector<std::string>>();
@@ -335,6 +335,8 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
     if (std::find(multilabel_arm_names().begin(), multilabel_arm_names().end(), a) == multilabel_arm_names().end())
       throw ConfigError(fmt::format("unknown arm '{}' (expected scratch, spt or scratch_finetune_budget)", a));
   const auto fine_train = multilabel_train_subset(data, cfg.at("data").at("train_fraction").get<double>());
+  // Only a configuration that passed every check above is saved (and claims `out`).
+  claim_output_dir(out, cfg);
 
   nlohmann::json results;
   results["task"] = std::string(info.name);

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <set>
@@ -71,9 +72,23 @@ inline void from_json(const nlohmann::json& j, StageConfig& c) {
   get("clip_norm", c.clip_norm);
   get("patience", c.patience);
   get("checkpoint_every", c.checkpoint_every);
+  if (j.contains("seed") && !j.at("seed").is_number_unsigned() &&
+      !(j.at("seed").is_number_integer() && j.at("seed").get<std::int64_t>() >= 0))
+    throw ConfigError(fmt::format("stage setting 'seed' out of range: {} (must be an integer >= 0)", j.at("seed").dump()));
   get("seed", c.seed);
-  if (c.steps < 0 || c.batch_size < 1 || c.max_length < 0 || c.lr <= 0 || c.warmup < 0)
-    throw ConfigError(fmt::format("stage settings out of range: {}", j.dump()));
+  auto out_of_range = [](const char* key, const auto& value, const char* allowed) {
+    return ConfigError(fmt::format("stage setting '{}' out of range: {} (must be {})", key, value, allowed));
+  };
+  if (c.steps < 0) throw out_of_range("steps", c.steps, ">= 0");
+  if (c.batch_size < 1) throw out_of_range("batch_size", c.batch_size, ">= 1");
+  if (c.max_length < 0) throw out_of_range("max_length", c.max_length, ">= 0 (0 = no crop)");
+  if (!(c.lr > 0) || !std::isfinite(c.lr)) throw out_of_range("lr", c.lr, "> 0");
+  if (!(c.weight_decay >= 0) || !std::isfinite(c.weight_decay)) throw out_of_range("weight_decay", c.weight_decay, ">= 0");
+  if (c.warmup < 0) throw out_of_range("warmup", c.warmup, ">= 0");
+  if (!(c.min_lr_ratio >= 0 && c.min_lr_ratio <= 1)) throw out_of_range("min_lr_ratio", c.min_lr_ratio, "in [0, 1]");
+  if (!(c.clip_norm >= 0) || !std::isfinite(c.clip_norm)) throw out_of_range("clip_norm", c.clip_norm, ">= 0 (0 = off)");
+  if (c.patience < 0) throw out_of_range("patience", c.patience, ">= 0 (0 = never stop early)");
+  if (c.checkpoint_every < 0) throw out_of_range("checkpoint_every", c.checkpoint_every, ">= 0");
 }
 
 /// Trainer options for a stage over `batches_per_epoch` batches.
@@ -82,8 +97,10 @@ inline TrainerOptions stage_trainer_options(const StageConfig& c, Index batches_
                                             std::string model_type, nlohmann::json config) {
   TrainerOptions o;
   o.run_dir = std::move(run_dir);
+  if (batches_per_epoch < 1)
+    throw ConfigError(fmt::format("{}: the training data gives no batch (no sequences?)", o.run_dir.string()));
   o.max_steps = c.steps;
-  o.epochs = std::max<std::int64_t>(1, (c.steps + batches_per_epoch - 1) / std::max<Index>(1, batches_per_epoch));
+  o.epochs = std::max<std::int64_t>(1, (c.steps + batches_per_epoch - 1) / batches_per_epoch);
   o.clip_norm = c.clip_norm;
   o.schedule = c.schedule();
   o.patience = c.patience;
