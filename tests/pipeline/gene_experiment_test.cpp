@@ -24,11 +24,6 @@ using namespace nucleo;
 using namespace nucleo::testing;
 
 namespace {
-std::vector<GeneExample> named(std::vector<GeneExample> v, const std::string& prefix) {
-  for (std::size_t i = 0; i < v.size(); ++i) v[i].name = prefix + std::to_string(i);
-  return v;
-}
-
 std::string read_text(const std::filesystem::path& p) {
   std::ifstream in(p, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
@@ -51,26 +46,13 @@ struct ScratchDir {
 
 // Settings that run in seconds (as in sample_efficiency_test.cpp), all four arms in a non-sorted order.
 nlohmann::json tiny_config() {
-  nlohmann::json cfg = default_gene_config();
-  for (const char* stage : {"pretrain", "finetune"}) {
-    cfg[stage]["steps"] = 4;
-    cfg[stage]["batch_size"] = 4;
-    cfg[stage]["max_length"] = 256;
-    cfg[stage]["warmup"] = 1;
-    cfg[stage]["checkpoint_every"] = 0;
-  }
+  nlohmann::json cfg = tiny_gene_config();
   cfg["finetune"]["steps"] = 3;  // P != F, so the sums below are distinguishable
-  cfg["model"] = "tiny";
-  cfg["predict"] = {{"window", 128}, {"overlap", 32}, {"batch_size", 2}};
   cfg["arms"] = {"spt_crf", "scratch_finetune_budget", "spt", "scratch"};
   return cfg;
 }
 
-ProgressOptions quiet() {
-  ProgressOptions q;
-  q.mode = ProgressOptions::Mode::off;
-  return q;
-}
+ProgressOptions quiet() { return quiet_progress(); }
 }  // namespace
 
 TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs", "[pipeline][gene_experiment]") {

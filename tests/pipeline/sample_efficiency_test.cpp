@@ -15,22 +15,8 @@ using namespace nucleo;
 using namespace nucleo::testing;
 
 namespace {
-std::vector<GeneExample> named(std::vector<GeneExample> v, const std::string& prefix) {
-  for (std::size_t i = 0; i < v.size(); ++i) v[i].name = prefix + std::to_string(i);
-  return v;
-}
-
 nlohmann::json tiny_config() {
-  nlohmann::json cfg = default_gene_config();
-  for (const char* stage : {"pretrain", "finetune"}) {
-    cfg[stage]["steps"] = 4;
-    cfg[stage]["batch_size"] = 4;
-    cfg[stage]["max_length"] = 256;
-    cfg[stage]["warmup"] = 1;
-    cfg[stage]["checkpoint_every"] = 0;
-  }
-  cfg["model"] = "tiny";
-  cfg["predict"] = {{"window", 128}, {"overlap", 32}, {"batch_size", 2}};
+  nlohmann::json cfg = tiny_gene_config();
   cfg["arms"] = {"spt", "scratch"};
   cfg["sample_efficiency"]["fractions"] = {1.0, 0.5};  // sorted by the run
   return cfg;
@@ -43,8 +29,7 @@ TEST_CASE("sample efficiency (SYNTHETIC data): shared pretraining, nested subset
   CpuContext ctx(2);
   const auto data = GeneDataset::from_examples(named(synthetic_set(40, 1), "tr"), named(synthetic_set(6, 2), "va"),
                                                named(synthetic_set(6, 3), "te"));
-  ProgressOptions quiet;
-  quiet.mode = ProgressOptions::Mode::off;
+  const ProgressOptions quiet = quiet_progress();
   const auto cfg = tiny_config();
   const auto r = run_gene_sample_efficiency<TinyEncoder<float>>(ctx, cfg, data, dir, quiet);
 

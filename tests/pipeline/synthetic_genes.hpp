@@ -1,8 +1,13 @@
 #pragma once
 // SYNTHETIC gene loci for pipeline tests: random sequences with one planted two-exon gene (exon,
-// intron with GT..AG, exon) on either strand, in BEND's 9 classes.
+// intron with GT..AG, exon) on either strand, in BEND's 9 classes; and the tiny gene-finding
+// configuration and quiet progress the pipeline tests run them with.
 #include "nucleo/core/rng.hpp"
 #include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/train/gene_experiment.hpp"
+#include "nucleo/train/progress.hpp"
+
+#include <nlohmann/json.hpp>
 
 #include <string>
 #include <vector>
@@ -37,6 +42,33 @@ inline std::vector<GeneExample> synthetic_set(int n, std::uint64_t seed) {
   std::vector<GeneExample> v;
   for (int i = 0; i < n; ++i) v.push_back(synthetic_locus(rng, i));
   return v;
+}
+
+// `v` with the loci renamed prefix0, prefix1, ... (train_subset hashes names).
+inline std::vector<GeneExample> named(std::vector<GeneExample> v, const std::string& prefix) {
+  for (std::size_t i = 0; i < v.size(); ++i) v[i].name = prefix + std::to_string(i);
+  return v;
+}
+
+// The default gene-finding configuration shrunk to the tiny model and 4 steps per stage.
+inline nlohmann::json tiny_gene_config() {
+  nlohmann::json cfg = default_gene_config();
+  for (const char* stage : {"pretrain", "finetune"}) {
+    cfg[stage]["steps"] = 4;
+    cfg[stage]["batch_size"] = 4;
+    cfg[stage]["max_length"] = 256;
+    cfg[stage]["warmup"] = 1;
+    cfg[stage]["checkpoint_every"] = 0;
+  }
+  cfg["model"] = "tiny";
+  cfg["predict"] = {{"window", 128}, {"overlap", 32}, {"batch_size", 2}};
+  return cfg;
+}
+
+inline ProgressOptions quiet_progress() {
+  ProgressOptions q;
+  q.mode = ProgressOptions::Mode::off;
+  return q;
 }
 
 }  // namespace nucleo::testing
