@@ -297,6 +297,18 @@ TEST_CASE("masking_from_config and activation_from_config read their sections", 
   CHECK_THROWS_AS(activation_from_config(cfg), ConfigError);
 }
 
+TEST_CASE("arms_from_config keeps the configured order and names an unknown arm", "[train][experiment_config]") {
+  const std::vector<std::string> known = {"scratch", "spt", "spt_crf"};
+  auto cfg = defaults();
+  cfg["arms"] = {"spt_crf", "scratch"};
+  CHECK(arms_from_config(cfg, known) == std::vector<std::string>{"spt_crf", "scratch"});
+  cfg["arms"] = nlohmann::json::array();
+  CHECK(arms_from_config(cfg, known).empty());
+  cfg["arms"] = {"spt", "SPT"};
+  CHECK_THAT(error_of([&] { arms_from_config(cfg, known); }),
+             Catch::StartsWith("ConfigError") && Catch::Contains("'SPT'") && Catch::Contains("scratch, spt, spt_crf"));
+}
+
 TEST_CASE("in_train_fraction: nested subsets of about the requested size", "[train][experiment_config]") {
   const int n = 20000;
   int in10 = 0, in25 = 0, in50 = 0, in100 = 0, in0 = 0;

@@ -4,8 +4,9 @@
 ///
 /// Every key of the file and of an override must exist in the defaults (a typo is a ConfigError
 /// naming the key and the file); values keep the defaults' types (an integer setting rejects 1.5,
-/// null is rejected; an override's value is parsed as JSON when it parses, else taken as a string). The configuration used is saved beside every
-/// result (`config.json`), so a number in a table can be traced to its settings.
+/// null is rejected; an override's value is parsed as JSON when it parses, else taken as a string).
+/// The configuration used is saved beside every result (`config.json`), so a number in a table can
+/// be traced to its settings.
 #include "nucleo/core/error.hpp"
 #include "nucleo/data/gene_dataset.hpp"
 #include "nucleo/data/mlm_masking.hpp"
@@ -14,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -152,6 +154,19 @@ inline Activation activation_from_config(const nlohmann::json& cfg) {
   if (a == "gelu") return Activation::gelu;
   if (a == "relu") return Activation::relu;
   throw ConfigError(fmt::format("head_activation must be gelu or relu, got '{}'", a));
+}
+
+/// The config's "arms", each checked against the arm names `known` (a ConfigError naming the
+/// unknown one and listing the known ones).
+inline std::vector<std::string> arms_from_config(const nlohmann::json& cfg, const std::vector<std::string>& known) {
+  auto arms = cfg.at("arms").get<std::vector<std::string>>();
+  for (const auto& a : arms)
+    if (std::find(known.begin(), known.end(), a) == known.end()) {
+      std::string list;
+      for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
+      throw ConfigError(fmt::format("unknown arm '{}' (expected one of: {})", a, list));
+    }
+  return arms;
 }
 
 /// `data.train_fraction` checked: a ConfigError unless it is in (0, 1].

@@ -130,10 +130,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
                                 const StageResult* shared_pretrain = nullptr) {
   const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
-  const auto arms = cfg.at("arms").get<std::vector<std::string>>();
-  for (const auto& a : arms)
-    if (std::find(gene_arm_names().begin(), gene_arm_names().end(), a) == gene_arm_names().end())
-      throw ConfigError(fmt::format("unknown arm '{}' (expected scratch, spt, spt_crf or scratch_finetune_budget)", a));
+  const auto arms = arms_from_config(cfg, gene_arm_names());
   const auto fine_train = train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
   // Only a configuration that passed every check above is saved (and claims `out`).
   claim_output_dir(out, cfg);

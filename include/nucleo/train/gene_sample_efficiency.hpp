@@ -63,10 +63,7 @@ template <class Encoder>
 nlohmann::json run_gene_sample_efficiency(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
                                           const std::filesystem::path& out, ProgressOptions progress = {}) {
   const auto fractions = sample_efficiency_fractions(cfg);
-  const auto arms = cfg.at("arms").get<std::vector<std::string>>();
-  for (const auto& a : arms)
-    if (std::find(gene_arm_names().begin(), gene_arm_names().end(), a) == gene_arm_names().end())
-      throw ConfigError(fmt::format("unknown arm '{}' (expected scratch, spt, spt_crf or scratch_finetune_budget)", a));
+  const auto arms = arms_from_config(cfg, gene_arm_names());
   // Every fraction must leave loci to train on before hours are spent on pretraining.
   for (double f : fractions) (void)train_subset(data.train(), f);
   (void)cfg.at("pretrain").get<StageConfig>();  // stage settings checked before the directory is claimed

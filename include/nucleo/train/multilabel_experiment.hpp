@@ -330,10 +330,7 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
   const nlohmann::json cfg = describe_data(config, data);
   const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
-  const auto arms = cfg.at("arms").get<std::vector<std::string>>();
-  for (const auto& a : arms)
-    if (std::find(multilabel_arm_names().begin(), multilabel_arm_names().end(), a) == multilabel_arm_names().end())
-      throw ConfigError(fmt::format("unknown arm '{}' (expected scratch, spt or scratch_finetune_budget)", a));
+  const auto arms = arms_from_config(cfg, multilabel_arm_names());
   const auto fine_train = multilabel_train_subset(data, cfg.at("data").at("train_fraction").get<double>());
   // Only a configuration that passed every check above is saved (and claims `out`).
   claim_output_dir(out, cfg);
