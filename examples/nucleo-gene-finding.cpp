@@ -4,7 +4,8 @@
 //   nucleo-gene-finding sample-efficiency [--config F] [--out DIR] [--set sample_efficiency.fractions=[0.1,0.25,1]]
 //   nucleo-gene-finding pretrain [--config F] [--out DIR] [--set ...]
 //   nucleo-gene-finding finetune (--init CKPT | --scratch) [--crf] [--config F] [--out DIR] [--set ...]
-//   nucleo-gene-finding evaluate --checkpoint CKPT [--split test] [--out FILE.json] [--threads N]
+//   nucleo-gene-finding evaluate --checkpoint CKPT [--split test] [--out FILE.json] [--predictions PREFIX]
+//                                [--threads N] [--set predict.decoder=grammar ...]   (overrides the checkpoint's configuration)
 //
 // Data: BEND's 9 per-nucleotide classes on the real Drosophila genes of Debian's augustus-doc
 // (default), or GenBank files (--set data.train=F --set data.test=F). Every run saves the
@@ -166,11 +167,12 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
   return 0;
 }
 
-int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>&) {
+int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& sets) {
   nucleo::ArgParser p("nucleo-gene-finding evaluate", "evaluate a fine-tuned checkpoint on a split");
   p.option("--checkpoint", "fine-tuned checkpoint (best.ckpt of a finetune/compare arm)", std::nullopt, "CKPT")
       .option("--split", "train, valid or test", "test")
       .optional_option("--out", "write the evaluation JSON here", "FILE")
+      .optional_option("--predictions", "write the split's predictions as PREFIX.tsv and PREFIX.gff3", "PREFIX")
       .optional_option("--threads", "worker threads", "N");
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
@@ -182,6 +184,8 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>&) {
                                           type == "MlmNet" ? " (this is a pretraining checkpoint; fine-tune it first)" : ""));
   nlohmann::json cfg = nucleo::default_gene_config();
   cfg.merge_patch(header.at("config"));
+  for (const auto& s : sets) nucleo::apply_override(cfg, s);  // e.g. predict.decoder=grammar
+  const nucleo::GenePredictOptions predict = nucleo::predict_from_config(cfg);
   nucleo::CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
   const auto data = nucleo::load_gene_data(cfg);
   const auto& split = data.split(p.get("--split"));
@@ -190,16 +194,23 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>&) {
                                  cfg.contains("crf_constraints") ? nucleo::crf_constraints_from_json(cfg["crf_constraints"])
                                                                  : nucleo::CrfConstraints::gene_structure());
     const auto rep = nucleo::load_checkpoint(ckpt, model);
-    auto ev = nucleo::evaluate_gene(ctx, model, split, nucleo::predict_from_config(cfg));
+    const auto prefix = p.find("--predictions");
+    auto ev = nucleo::evaluate_gene(ctx, model, split, predict, prefix.has_value());
+    if (prefix) {
+      nucleo::write_prediction_tsv(*prefix + ".tsv", split, ev.predictions);
+      nucleo::write_prediction_gff3(*prefix + ".gff3", split, ev.predictions);
+    }
     nlohmann::json r = ev.to_json();
+    r["decoder"] = nucleo::gene_decoder_name(predict.decoder);
     r["checkpoint"] = ckpt.string();
     r["split"] = p.get("--split");
     r["load"] = rep.summary();
     return r;
   });
   if (auto out = p.find("--out")) nucleo::detail::write_file_atomic(*out, j.dump(2) + "\n");
-  fmt::print("{} split: {} loci, MCC {:.4f} (loci <= 14 kb: {:.4f})\n", p.get("--split"), j.at("loci").get<int>(),
-             j.at("mcc").get<double>(), j.at("mcc_short_loci").get<double>());
+  fmt::print("{} split: {} loci, MCC {:.4f} (loci <= 14 kb: {:.4f}), decoder {}\n", p.get("--split"),
+             j.at("loci").get<int>(), j.at("mcc").get<double>(), j.at("mcc_short_loci").get<double>(),
+             j.at("decoder").get<std::string>());
   return 0;
 }
 

@@ -34,6 +34,7 @@
 #include "nucleo/losses/bce_with_logits.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
 #include "nucleo/losses/cross_entropy.hpp"
+#include "nucleo/losses/gene_grammar_decoder.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
 #include "nucleo/losses/masked_cross_entropy.hpp"
 #include "nucleo/losses/reduction.hpp"

@@ -109,6 +109,11 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
     const double m = arms.at(arm).at("test_mcc").get<double>();
     CHECK(m >= -1.0);
     CHECK(m <= 1.0);
+    // the same checkpoint scored with the grammar decoder too (the configuration's decoder is "model")
+    const double g = arms.at(arm).at("test_grammar").at("mcc").get<double>();
+    CHECK(g >= -1.0);
+    CHECK(g <= 1.0);
+    CHECK(arms.at(arm).at("test_grammar").contains("mcc_short_loci"));
     const auto rows = read_label_tsv(dir.path / arm / "test_predictions.tsv");
     REQUIRE(rows.size() == data.test().size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -136,6 +141,9 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
   CHECK_THAT(md, Catch::Contains("| scratch_finetune_budget | 0 + 3 |"));
   CHECK_THAT(md, Catch::Contains(fmt::format("| spt | 4 + 3 | {:.4f} | {:.4f} |", arms.at("spt").at("valid_mcc").get<double>(),
                                              arms.at("spt").at("test_mcc").get<double>())));
+  CHECK_THAT(md, Catch::Contains("grammar decoder") &&
+                     Catch::Contains(fmt::format("| {:.4f} / {:.4f} |", arms.at("spt").at("test_grammar").at("mcc").get<double>(),
+                                                 arms.at("spt").at("test_grammar").at("mcc_short_loci").get<double>())));
 
   // an arm not run yet (an interrupted compare) is left out of the table
   auto partial = r;

@@ -249,9 +249,10 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
       const SlidingWindow plan(L, po.chunk, po.chunk_overlap);
       std::int64_t done = 0;
       for (const Window& w : plan.windows()) {
-        part = model.predict(ctx, std::span<const std::uint8_t>(ids).subspan(static_cast<std::size_t>(w.start),
-                                                                             static_cast<std::size_t>(w.length)),
-                             po);
+        part = model.predict_chunk(ctx,
+                                   std::span<const std::uint8_t>(ids).subspan(static_cast<std::size_t>(w.start),
+                                                                              static_cast<std::size_t>(w.length)),
+                                   w.start == 0, w.start + w.length == L, po);
         for (Index i = w.keep_begin; i < w.keep_end; ++i) {
           p.labels[static_cast<std::size_t>(i)] = part.labels[static_cast<std::size_t>(i - w.start)];
           p.confidence[static_cast<std::size_t>(i)] = part.confidence[static_cast<std::size_t>(i - w.start)];

@@ -15,7 +15,8 @@
 ///           alone the count-initialised transitions explain most of a locus and short runs decode
 ///           to all-noncoding for many steps (seen on the fly set at 20 steps: MCC 0).
 ///   select  pooled 9-class MCC on the validation loci (whole loci by sliding windows; Viterbi with
-///           the CRF), test evaluated once with the best checkpoint (as BEND)
+///           the CRF), test evaluated once with the best checkpoint (as BEND); with the model
+///           decoder, that checkpoint's test MCC under the grammar decoder is reported beside it
 #include "nucleo/core/context.hpp"
 #include "nucleo/data/batcher.hpp"
 #include "nucleo/data/gene_dataset.hpp"
@@ -46,6 +47,9 @@ struct GeneFinetuneOptions {
   Activation head_activation = Activation::gelu;
   GenePredictOptions predict{};
   bool keep_test_predictions = true;
+  /// With predict.decoder = model: also score the test split with the grammar decoder (same
+  /// checkpoint, selected by the model decoder's validation MCC), as summary "test_grammar".
+  bool test_with_grammar = true;
   ProgressOptions progress{};
 };
 
@@ -179,6 +183,12 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
   if (r.train.test) {
     r.summary["test_mcc"] = r.train.test->metric;
     r.summary["test"] = r.train.test->extra;
+    if (opt.test_with_grammar && opt.predict.decoder != GeneDecoder::grammar) {
+      GenePredictOptions g = opt.predict;
+      g.decoder = GeneDecoder::grammar;
+      const GeneEvaluation ev = evaluate_gene(ctx, model, test, g);  // the trainer left the best weights loaded
+      r.summary["test_grammar"] = {{"mcc", ev.mcc()}, {"mcc_short_loci", ev.mcc_short()}};
+    }
   }
   if (test_evaluation) *test_evaluation = std::move(test_ev);
   return r;

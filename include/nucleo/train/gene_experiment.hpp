@@ -55,7 +55,7 @@ inline nlohmann::json default_gene_config() {
   j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
   j["head_activation"] = "gelu";
   j["crf_ce_weight"] = 1.0;
-  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}};
+  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}};
   j["arms"] = {"scratch", "spt", "spt_crf", "scratch_finetune_budget"};
   j["sample_efficiency"] = {{"fractions", {0.1, 0.25, 1.0}}};  // only the sample-efficiency command reads it
   return j;
@@ -92,6 +92,10 @@ inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
   p.window.window = cfg.at("predict").at("window").get<Index>();
   p.window.overlap = cfg.at("predict").at("overlap").get<Index>();
   p.window.batch_size = cfg.at("predict").at("batch_size").get<Index>();
+  // Configurations saved before the grammar decoder existed have no "decoder": they used the model's.
+  p.decoder = gene_decoder_from_name(cfg.at("predict").value("decoder", std::string("model")));
+  p.tie_intron_strands = cfg.at("predict").value("tie_intron_strands", false);
+  p.noncoding_ends = cfg.at("predict").value("noncoding_ends", true);
   return p;
 }
 
@@ -132,6 +136,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
   const auto arms = arms_from_config(cfg, gene_arm_names());
   const auto fine_train = train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
+  (void)predict_from_config(cfg);  // an unknown predict.decoder is refused before anything is trained
   // Only a configuration that passed every check above is saved (and claims `out`).
   claim_output_dir(out, cfg);
 
@@ -202,19 +207,24 @@ inline std::string gene_results_markdown(const nlohmann::json& results) {
   std::string s = fmt::format("Gene finding, {} (model {}, {} threads); test split: {} loci\n\n",
                               results.at("data").at("source").get<std::string>(), results.at("model").get<std::string>(),
                               results.at("threads").get<int>(), results.at("data").at("test_loci").get<int>());
-  s += "| arm | steps (pretrain + finetune) | valid MCC | test MCC | test MCC, loci <= 14 kb | seconds |\n";
-  s += "|---|---|---|---|---|---|\n";
+  s += "| arm | steps (pretrain + finetune) | valid MCC | test MCC | test MCC, loci <= 14 kb | "
+       "test MCC, grammar decoder (all / <= 14 kb) | seconds |\n";
+  s += "|---|---|---|---|---|---|---|\n";
   for (const auto& arm_name : results.at("arm_order")) {
     const std::string arm = arm_name.get<std::string>();
     if (!results.at("arms").contains(arm)) continue;  // not run yet (an interrupted compare)
     const auto& r = results.at("arms").at(arm);
     const double secs = r.contains("seconds_with_pretrain") ? r.at("seconds_with_pretrain").get<double>()
                                                             : r.at("seconds").get<double>();
-    s += fmt::format("| {} | {} + {} | {:.4f} | {} | {} | {:.0f} |\n", arm, r.at("pretrain_steps").get<std::int64_t>(),
+    const std::string grammar =
+        r.contains("test_grammar") ? fmt::format("{:.4f} / {:.4f}", r.at("test_grammar").at("mcc").get<double>(),
+                                                 r.at("test_grammar").at("mcc_short_loci").get<double>())
+                                   : "-";
+    s += fmt::format("| {} | {} + {} | {:.4f} | {} | {} | {} | {:.0f} |\n", arm, r.at("pretrain_steps").get<std::int64_t>(),
                      r.at("finetune_steps").get<std::int64_t>(), r.at("valid_mcc").get<double>(),
                      r.contains("test_mcc") ? fmt::format("{:.4f}", r.at("test_mcc").get<double>()) : "-",
                      r.contains("test_mcc_short_loci") ? fmt::format("{:.4f}", r.at("test_mcc_short_loci").get<double>()) : "-",
-                     secs);
+                     grammar, secs);
   }
   return s;
 }

@@ -14,6 +14,12 @@
 ///   - without CRF: per-position argmax of the softmax, confidence = its probability;
 ///   - with CRF: Viterbi path over the whole sequence, confidence = the posterior marginal of the
 ///     chosen class (forward-backward);
+///   - with `decoder = GeneDecoder::grammar`: the best path that is also a gene structure of the
+///     sequence (losses/gene_grammar_decoder.hpp: start/stop codons, frame, splice dinucleotides,
+///     no in-frame stop), scored by the CRF (or, without CRF, by the log-softmax of the head);
+///     confidence as above, of the class the grammar chose;
+///   - with `tie_intron_strands`: intron+ and intron- are scored alike before decoding (their
+///     log-mean), so that only splice sites and exons decide an intron's strand;
 ///   - sequences longer than `chunk` nt (chromosomes) are decoded in chunks of `chunk` overlapping by
 ///     `chunk_overlap`, each chunk keeping its central part (windowed Viterbi with overlap), so memory
 ///     is bounded by the chunk, not by the chromosome.
@@ -24,6 +30,7 @@
 #include "nucleo/data/sliding_window.hpp"
 #include "nucleo/data/tokens.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
+#include "nucleo/losses/gene_grammar_decoder.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
 #include "nucleo/metrics/confusion_matrix.hpp"
 #include "nucleo/metrics/mcc.hpp"
@@ -44,10 +51,25 @@ struct GenePrediction {
   std::vector<float> confidence;    ///< probability of that class (softmax, or CRF marginal)
 };
 
+/// How per-nucleotide scores become labels: `model` = the CRF's Viterbi path (per-nucleotide argmax
+/// without CRF); `grammar` = GeneGrammarDecoder over the same scores and the DNA.
+enum class GeneDecoder { model, grammar };
+
+inline std::string_view gene_decoder_name(GeneDecoder d) { return d == GeneDecoder::grammar ? "grammar" : "model"; }
+inline GeneDecoder gene_decoder_from_name(std::string_view s) {
+  if (s == "model") return GeneDecoder::model;
+  if (s == "grammar") return GeneDecoder::grammar;
+  throw ConfigError(fmt::format("predict.decoder must be \"model\" or \"grammar\", got \"{}\"", s));
+}
+
 struct GenePredictOptions {
   SlidingWindowOptions window{8192, 1024, 4};  ///< encoder windows (window, overlap, windows per batch)
   Index chunk = Index{1} << 20;                ///< decode chromosomes in chunks of this many nt
   Index chunk_overlap = 20000;                 ///< context shared by neighbouring chunks
+  GeneDecoder decoder = GeneDecoder::model;    ///< see GeneDecoder
+  GeneGrammarOptions grammar{};                ///< rules of the grammar decoder
+  bool noncoding_ends = true;                  ///< grammar decoder: a record starts and ends outside genes
+  bool tie_intron_strands = false;             ///< score intron+ and intron- alike (log of their mean)
 };
 
 template <class Encoder>
@@ -90,23 +112,17 @@ class GeneModel {
   /// Per-nucleotide classes and confidences for one sequence of token ids (ctx in evaluation mode).
   GenePrediction predict(CpuContext& ctx, std::span<const std::uint8_t> ids, const GenePredictOptions& o = {}) {
     const Index L = static_cast<Index>(ids.size());
+    if (L <= o.chunk) return predict_chunk(ctx, ids, true, true, o);
+    NUCLEO_CHECK(o.chunk_overlap >= 0 && o.chunk_overlap < o.chunk,
+                 "GenePredictOptions: chunk_overlap ({}) must be in [0, chunk = {})", o.chunk_overlap, o.chunk);
     GenePrediction p;
     p.labels.assign(static_cast<std::size_t>(L), 8);
     p.confidence.assign(static_cast<std::size_t>(L), 0.0f);
-    if (L == 0) return p;
-    if (L <= o.chunk) {
-      decode(ctx, ids, 0, L, p, o);
-      return p;
-    }
-    NUCLEO_CHECK(o.chunk_overlap >= 0 && o.chunk_overlap < o.chunk,
-                 "GenePredictOptions: chunk_overlap ({}) must be in [0, chunk = {})", o.chunk_overlap, o.chunk);
     const SlidingWindow plan(L, o.chunk, o.chunk_overlap);
-    GenePrediction part;
     for (const Window& w : plan.windows()) {
-      part.labels.assign(static_cast<std::size_t>(w.length), 8);
-      part.confidence.assign(static_cast<std::size_t>(w.length), 0.0f);
-      decode(ctx, ids.subspan(static_cast<std::size_t>(w.start), static_cast<std::size_t>(w.length)), 0, w.length,
-             part, o);
+      const GenePrediction part =
+          predict_chunk(ctx, ids.subspan(static_cast<std::size_t>(w.start), static_cast<std::size_t>(w.length)),
+                        w.start == 0, w.start + w.length == L, o);
       for (Index i = w.keep_begin; i < w.keep_end; ++i) {
         p.labels[static_cast<std::size_t>(i)] = part.labels[static_cast<std::size_t>(i - w.start)];
         p.confidence[static_cast<std::size_t>(i)] = part.confidence[static_cast<std::size_t>(i - w.start)];
@@ -115,9 +131,26 @@ class GeneModel {
     return p;
   }
 
+  /// One chunk of a record (a chromosome predicted chunk by chunk, as nucleo-annotate does):
+  /// `record_start` / `record_end` say whether the chunk begins / ends where the record does.
+  GenePrediction predict_chunk(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
+                               const GenePredictOptions& o = {}) {
+    GenePrediction p;
+    p.labels.assign(ids.size(), 8);
+    p.confidence.assign(ids.size(), 0.0f);
+    if (!ids.empty()) decode(ctx, ids, record_start, record_end, p, o);
+    return p;
+  }
+
  private:
-  void decode(CpuContext& ctx, std::span<const std::uint8_t> ids, Index, Index L, GenePrediction& p,
-              const GenePredictOptions& o = {}) {
+  /// Predicts `ids`, a whole record or one chunk of it; `record_start` / `record_end`: the chunk
+  /// begins / ends where the record does (the grammar decoder's noncoding_ends apply there only).
+  void decode(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
+              GenePrediction& p, const GenePredictOptions& o = {}) {
+    const Index L = static_cast<Index>(ids.size());
+    GeneGrammarOptions rules = o.grammar;
+    rules.noncoding_start = o.noncoding_ends && record_start;
+    rules.noncoding_end = o.noncoding_ends && record_end;
     auto model = [&](const WindowBatch& wb, Tensor3<float>& out) {
       ctx.set_lengths(wb.lengths);
       if constexpr (std::is_same_v<scalar_type, float>) {
@@ -128,18 +161,52 @@ class GeneModel {
         out = y.template cast<float>();
       }
     };
-    const RowMatrix<float> logits = predict_full<float>(ids, o.window, model);  // K x L
+    RowMatrix<float> logits = predict_full<float>(ids, o.window, model);  // K x L
+    if (o.tie_intron_strands) {
+      // Both intron classes get the log of the mean of their probabilities: the strand of an
+      // intron is then decided by its splice sites and exons (with the grammar decoder), not by
+      // the head's weak strand signal deep inside long introns.
+      for (Index l = 0; l < L; ++l) {
+        const float a = logits(kIntronPlus, l), b = logits(kIntronMinus, l), m = std::max(a, b);
+        logits(kIntronPlus, l) = logits(kIntronMinus, l) = m + std::log(0.5f * (std::exp(a - m) + std::exp(b - m)));
+      }
+    }
+    auto put = [&](Index l, int t, float conf) {
+      p.labels[static_cast<std::size_t>(l)] = static_cast<std::int8_t>(t);
+      p.confidence[static_cast<std::size_t>(l)] = conf;
+    };
     if (use_crf_) {
       Tensor em(1, kGeneClasses, L), marg;
       for (Index k = 0; k < kGeneClasses; ++k)
         for (Index l = 0; l < L; ++l) em(0, k, l) = static_cast<scalar_type>(logits(k, l));
       ctx.set_lengths({L});
-      const Labels tags = crf_.decode(ctx, em);
       crf_.marginals(ctx, em, marg);
+      if (o.decoder == GeneDecoder::grammar) {
+        GeneGrammarDecoder::from_crf(crf_, rules)
+            .decode(ids, std::span<const float>(logits.data(), static_cast<std::size_t>(logits.size())), p.labels);
+        for (Index l = 0; l < L; ++l) {
+          const int t = p.labels[static_cast<std::size_t>(l)];
+          put(l, t, static_cast<float>(marg(0, t, l)));
+        }
+      } else {
+        const Labels tags = crf_.decode(ctx, em);
+        for (Index l = 0; l < L; ++l) put(l, tags(0, l), static_cast<float>(marg(0, tags(0, l), l)));
+      }
+    } else if (o.decoder == GeneDecoder::grammar) {
+      // Per-nucleotide log-softmax (in place), then the grammar path over it.
       for (Index l = 0; l < L; ++l) {
-        const int t = tags(0, l);
-        p.labels[static_cast<std::size_t>(l)] = static_cast<std::int8_t>(t);
-        p.confidence[static_cast<std::size_t>(l)] = static_cast<float>(marg(0, t, l));
+        float m = logits(0, l);
+        for (int k = 1; k < kGeneClasses; ++k) m = std::max(m, logits(k, l));
+        double z = 0;
+        for (int k = 0; k < kGeneClasses; ++k) z += std::exp(static_cast<double>(logits(k, l) - m));
+        const float shift = m + static_cast<float>(std::log(z));
+        for (int k = 0; k < kGeneClasses; ++k) logits(k, l) -= shift;
+      }
+      GeneGrammarDecoder(rules).decode(ids, std::span<const float>(logits.data(), static_cast<std::size_t>(logits.size())),
+                                           p.labels);
+      for (Index l = 0; l < L; ++l) {
+        const int t = p.labels[static_cast<std::size_t>(l)];
+        put(l, t, std::exp(logits(t, l)));
       }
     } else {
       for (Index l = 0; l < L; ++l) {
@@ -149,8 +216,7 @@ class GeneModel {
           if (logits(k, l) > m) m = logits(k, l), best = k;
         double z = 0;
         for (int k = 0; k < kGeneClasses; ++k) z += std::exp(static_cast<double>(logits(k, l) - m));
-        p.labels[static_cast<std::size_t>(l)] = static_cast<std::int8_t>(best);
-        p.confidence[static_cast<std::size_t>(l)] = static_cast<float>(1.0 / z);
+        put(l, best, static_cast<float>(1.0 / z));
       }
     }
     ctx.clear_lengths();

@@ -1,0 +1,112 @@
+#include "nucleo/train/gene_model.hpp"
+#include "nucleo/train/gene_experiment.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+using namespace nucleo;
+
+namespace {
+// Random DNA with many start/stop codons and splice dinucleotides, so that genes are possible.
+std::string motif_rich_dna(Rng& rng, int L) {
+  static const char* parts[] = {"ATG", "GT", "AG", "TAA", "TGA", "CAT", "CT", "AC", "TTA", "ACG", "GCC", "A", "C", "G", "T"};
+  std::string s;
+  while (static_cast<int>(s.size()) < L) s += parts[rng.uniform_int(15)];
+  s.resize(static_cast<std::size_t>(L));
+  return s;
+}
+
+// A tiny GeneModel whose head favours exons (so that paths are not all noncoding) and whose CRF has
+// random transitions.
+GeneModel<TinyEncoder<float>> random_model(bool crf, std::uint64_t seed) {
+  GeneModel<TinyEncoder<float>> m(crf);
+  Rng rng(seed);
+  m.init(rng);
+  m.net().visit_params([&](std::string_view name, Param<float>& p) {
+    if (name == "1.4.bias") {
+      // exon, donor, intron, acceptor (+ then -), noncoding, plus noise
+      const float b[kGeneClasses] = {1.5f, -0.5f, 0.5f, -0.5f, 1.5f, -0.5f, 0.5f, -0.5f, 0.0f};
+      for (int k = 0; k < kGeneClasses; ++k) p.value[k] = b[k] + static_cast<float>(rng.uniform(-0.3, 0.3));
+    }
+  });
+  if (crf)
+    for (Index i = 0; i < m.crf().transitions().size(); ++i)
+      m.crf().transitions().value[i] = static_cast<float>(rng.uniform(-1.0, 1.0));
+  return m;
+}
+}  // namespace
+
+TEST_CASE("GeneModel: the grammar decoder returns gene structures of the sequence, the CRF alone need not",
+          "[train][gene_model]") {
+  CpuContext ctx(1);
+  ctx.set_training(false);
+  const GeneGrammarDecoder rules;
+  for (const bool crf : {true, false}) {
+    auto model = random_model(crf, crf ? 3 : 4);
+    Rng rng(9);
+    int model_violations = 0, genes = 0;
+    for (int i = 0; i < 12; ++i) {
+      const std::string s = motif_rich_dna(rng, 400 + 37 * i);
+      const auto ids = tokens::encode(s);
+      GenePredictOptions o;
+      o.window = SlidingWindowOptions{128, 32, 2};
+      const GenePrediction plain = model.predict(ctx, ids, o);
+      o.decoder = GeneDecoder::grammar;
+      const GenePrediction g = model.predict(ctx, ids, o);
+      INFO("crf " << crf << " locus " << i);
+      REQUIRE(g.labels.size() == s.size());
+      CHECK_FALSE(rules.first_violation(ids, g.labels).has_value());
+      model_violations += rules.first_violation(ids, plain.labels).has_value();
+      genes += std::count_if(g.labels.begin(), g.labels.end(), [](std::int8_t v) { return v == 0 || v == 4; }) > 0;
+      for (float c : g.confidence) {
+        CHECK(c >= 0.0f);
+        CHECK(c <= 1.0001f);
+      }
+    }
+    INFO("crf " << crf);
+    CHECK(model_violations > 6);  // the per-nucleotide / 9-class decoding ignores the DNA's rules
+    CHECK(genes > 6);             // and the grammar still finds genes
+  }
+}
+
+TEST_CASE("GeneModel: tie_intron_strands scores intron+ and intron- alike", "[train][gene_model]") {
+  CpuContext ctx(1);
+  ctx.set_training(false);
+  GeneModel<TinyEncoder<float>> m(false);
+  Rng rng(5);
+  m.init(rng);
+  m.net().visit_params([&](std::string_view name, Param<float>& p) {
+    if (name == "1.4.bias") p.value[kIntronMinus] = 50.0f;  // every nucleotide looks like intron-
+  });
+  Rng seq_rng(6);
+  const auto ids = tokens::encode(motif_rich_dna(seq_rng, 300));
+  GenePredictOptions o;
+  o.window = SlidingWindowOptions{128, 32, 2};
+  const auto plain = m.predict(ctx, ids, o);
+  CHECK(std::all_of(plain.labels.begin(), plain.labels.end(), [](std::int8_t v) { return v == kIntronMinus; }));
+  o.tie_intron_strands = true;
+  const auto tied = m.predict(ctx, ids, o);
+  // Both intron classes now score log((p+ + p-)/2): the argmax tie goes to the lower class, intron+,
+  // with about half of the intron probability.
+  CHECK(std::all_of(tied.labels.begin(), tied.labels.end(), [](std::int8_t v) { return v == kIntronPlus; }));
+  CHECK(tied.confidence[10] == Approx(plain.confidence[10] / 2).epsilon(1e-3));
+}
+
+TEST_CASE("predict_from_config: decoder and tie_intron_strands, with defaults for older configurations",
+          "[train][gene_model]") {
+  nlohmann::json cfg = default_gene_config();
+  CHECK(predict_from_config(cfg).decoder == GeneDecoder::model);
+  CHECK_FALSE(predict_from_config(cfg).tie_intron_strands);
+  cfg["predict"]["decoder"] = "grammar";
+  cfg["predict"]["tie_intron_strands"] = true;
+  CHECK(predict_from_config(cfg).decoder == GeneDecoder::grammar);
+  CHECK(predict_from_config(cfg).tie_intron_strands);
+  cfg["predict"] = {{"window", 128}, {"overlap", 32}, {"batch_size", 2}};  // saved before the keys existed
+  CHECK(predict_from_config(cfg).decoder == GeneDecoder::model);
+  cfg["predict"]["decoder"] = "viterbi";
+  CHECK_THROWS_WITH(predict_from_config(cfg), Catch::Contains("predict.decoder must be \"model\" or \"grammar\""));
+  CHECK(gene_decoder_name(gene_decoder_from_name("grammar")) == "grammar");
+}
