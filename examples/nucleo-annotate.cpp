@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
         .optional_option("--chunk-overlap", "context shared by neighbouring chunks (default min(20000, chunk/4))",
                          "NT")
         .flag("--no-crf", "decode by per-nucleotide argmax even if the checkpoint has a CRF")
+        .option("--decoder",
+                "model (CRF Viterbi, or argmax) or grammar (only gene structures of the DNA: start/stop codons, "
+                "frame, splice sites)",
+                "model", "NAME")
         .option("--source", "GFF3 column 2", "nucleo", "TEXT")
         .option("--id-prefix", "feature IDs <prefix>.g<n>, <prefix>.g<n>.t1, <prefix>.g<n>.t1.cds<k>", "nucleo",
                 "TEXT")
@@ -78,6 +82,7 @@ int main(int argc, char** argv) {
       throw ConfigError(fmt::format("nucleo-annotate: need 0 <= --chunk-overlap < --chunk, got {} and {} (see --help)",
                                     o.predict.chunk_overlap, o.predict.chunk));
     o.use_crf = !p.flag_set("--no-crf");
+    o.predict.decoder = gene_decoder_from_name(p.get("--decoder"));
     o.gff.source = p.get("--source");
     o.gff.id_prefix = p.get("--id-prefix");
     const std::filesystem::path ckpt = p.get("--checkpoint"), fasta = p.get("--fasta"), out = p.get("--out");

@@ -230,7 +230,7 @@ TEST_CASE("GeneGrammarDecoder: a spurious exon with a stop codon is refused wher
   CHECK(out == want);
 }
 
-TEST_CASE("GeneGrammarDecoder: gene_labels of both strands satisfy the grammar; broken motifs are found",
+TEST_CASE("GeneGrammarDecoder: gene_labels of both strands satisfy the grammar, broken motifs are found",
           "[losses][gene_grammar]") {
   // + strand gene ATG|AAA CCG|gtaagt...ag|TTT GGG TAA, and its reverse complement as a - strand gene.
   const std::string plus = std::string("CCCC") + "ATGAAACCG" + "GTAAGTTTTTTTTAG" + "TTTGGG" + "TAA" + "CCCC";

@@ -186,6 +186,31 @@ TEST_CASE("annotate: CRF checkpoint -> GFF3 + TSV on a chunked FASTA", "[pipelin
   }
 }
 
+TEST_CASE("annotate: the grammar decoder, chunked as GeneModel::predict chunks", "[pipeline][annotate]") {
+  TempDir dir;
+  Model model = make_model(true);
+  const auto ckpt = save_gene_checkpoint(dir, model, "gene.ckpt");
+  Rng rng(12);
+  const std::string seq_a = random_dna(rng, 2600), seq_b = random_dna(rng, 400);
+  const auto fasta = dir.write("in.fa", ">chrA\n" + seq_a + "\n>chrB\n" + seq_b + "\n");
+  CpuContext ctx(2);
+  AnnotateOptions opt;
+  opt.predict.chunk = 1000;  // chrA: 3 chunks, chrB: one
+  opt.predict.chunk_overlap = 200;
+  opt.predict.decoder = GeneDecoder::grammar;
+  const auto gff = dir / "out.gff3", tsv = dir / "out.tsv";
+  annotate_fasta(ctx, ckpt, fasta, gff, tsv, opt);
+  const auto rows = read_label_tsv(tsv);
+  REQUIRE(rows.size() == 2);
+  ctx.set_training(false);
+  CHECK(model.predict(ctx, tokens::encode(seq_a), opt.predict).labels == rows[0].labels);
+  CHECK(model.predict(ctx, tokens::encode(seq_b), opt.predict).labels == rows[1].labels);
+  // A record decoded in one piece is a gene structure that starts and ends outside genes.
+  const GeneGrammarDecoder rules(GeneGrammarOptions{.noncoding_start = true, .noncoding_end = true});
+  CHECK_FALSE(rules.first_violation(tokens::encode(seq_b), rows[1].labels).has_value());
+  CHECK_THAT(nucleo::testing::slurp(gff), Catch::Contains("gene-grammar Viterbi on the CRF"));
+}
+
 TEST_CASE("annotate: --no-crf, pretraining checkpoints and bad input", "[pipeline][annotate]") {
   TempDir dir;
   Model model = make_model(true);

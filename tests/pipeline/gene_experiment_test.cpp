@@ -181,6 +181,11 @@ TEST_CASE("run_gene_compare: an unknown arm is a ConfigError before any training
   auto stage = tiny_config();
   stage["finetune"]["min_lr_ratio"] = 2.0;
   CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, stage, data, dir.path, quiet()), ConfigError);
+  auto decoder = tiny_config();
+  decoder["predict"]["decoder"] = "grammer";
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, decoder, data, dir.path, quiet()),
+                    Catch::Contains("predict.decoder") && Catch::Contains("grammer"));
+  CHECK_FALSE(std::filesystem::exists(dir.path / "pretrain"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "config.json"));
   // and a good one can still claim the directory afterwards (checked without training: zero arms)
   auto good = tiny_config();

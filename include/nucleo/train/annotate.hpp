@@ -307,7 +307,9 @@ inline AnnotateSummary annotate_fasta(CpuContext& ctx, const std::filesystem::pa
     oo.comments.insert(oo.comments.begin(),
                        fmt::format("nucleo {} gene models from {} (model {}, {}, head {})", version_string,
                                    checkpoint.filename().string(), info.size,
-                                   crf ? "CRF Viterbi" : (info.crf ? "argmax, CRF not used" : "argmax"),
+                                   o.predict.decoder == GeneDecoder::grammar
+                                       ? (crf ? "gene-grammar Viterbi on the CRF" : "gene-grammar Viterbi on the head")
+                                       : (crf ? "CRF Viterbi" : (info.crf ? "argmax, CRF not used" : "argmax")),
                                    activation_name(info.head_activation)));
     return annotate_fasta(ctx, model, fasta, gff_out, tsv_out, oo);
   });

@@ -68,6 +68,7 @@ nlohmann::json run_gene_sample_efficiency(CpuContext& ctx, const nlohmann::json&
   for (double f : fractions) (void)train_subset(data.train(), f);
   (void)cfg.at("pretrain").get<StageConfig>();  // stage settings checked before the directory is claimed
   (void)cfg.at("finetune").get<StageConfig>();
+  (void)predict_from_config(cfg);  // and the decoder's name
   claim_output_dir(out, cfg);
 
   std::optional<StageResult> pretrained;
