@@ -45,6 +45,7 @@
 /// labels, to check a data set against the grammar (docs/crf.md lists what the fly set gives).
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/tensor.hpp"
+#include "nucleo/data/gene_labels.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
 
 #include <fmt/format.h>
@@ -293,9 +294,7 @@ class GeneGrammarDecoder {
 
 inline std::string GrammarViolation::to_string() const {
   auto name = [](int l) -> std::string {
-    static constexpr std::array<const char*, 9> n = {"exon+", "donor+", "intron+", "acceptor+", "exon-",
-                                                      "donor-", "intron-", "acceptor-", "noncoding"};
-    return l >= 0 && l < 9 ? n[static_cast<std::size_t>(l)] : fmt::format("{}", l);
+    return l >= 0 && l < kGeneClasses ? std::string(kGeneClassNames[static_cast<std::size_t>(l)]) : fmt::format("{}", l);
   };
   if (previous < 0) return fmt::format("position {}: no gene-grammar state has label {}", position, name(label));
   return fmt::format("position {}: {} -> {} breaks the gene grammar here (codon, frame or splice-site rule)",

@@ -14,8 +14,8 @@
 /// CRF checkpoint's "crf.*" tensors are left out and positions are decoded by argmax.
 ///
 /// Streaming: the FASTA (plain or gzip) is read record by record. Each record is predicted in
-/// chunks of `predict.chunk` nt overlapping by `predict.chunk_overlap` (the same plan as
-/// GeneModel::predict, done here so progress is reported per chunk): model activations are bounded
+/// chunks of `predict.chunk` nt overlapping by `predict.chunk_overlap` (GeneModel::predict, which
+/// reports each chunk for the progress line): model activations are bounded
 /// by the chunk and the encoder window batch; per record, ~7 bytes per nucleotide are held
 /// (sequence, token ids, label, confidence). With `count_total` a first pass over the FASTA
 /// (I/O only, checks the whole file and duplicate names before any inference) gives the total for
@@ -30,7 +30,6 @@
 #include "nucleo/data/fasta.hpp"
 #include "nucleo/data/gene_labels.hpp"
 #include "nucleo/data/gff3_writer.hpp"
-#include "nucleo/data/sliding_window.hpp"
 #include "nucleo/data/tokens.hpp"
 #include "nucleo/io/checkpoint.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
@@ -230,7 +229,7 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
   FastaReader reader(fasta);
   FastaRecord rec;
   std::unordered_set<std::string> names;
-  GenePrediction p, part;
+  GenePrediction p;
   std::string digits;
   while (reader.next(rec)) {
     if (!names.insert(rec.name).second)
@@ -241,26 +240,9 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
       if (o.progress)
         o.progress(AnnotateProgress{rec.name, sum.sequences, sum.nucleotides + done_in_record, total, seconds()});
     };
-    if (L <= po.chunk) {
-      p = model.predict(ctx, ids, po);
-    } else {
-      p.labels.assign(static_cast<std::size_t>(L), kNoncoding);
-      p.confidence.assign(static_cast<std::size_t>(L), 0.0f);
-      const SlidingWindow plan(L, po.chunk, po.chunk_overlap);
-      std::int64_t done = 0;
-      for (const Window& w : plan.windows()) {
-        part = model.predict_chunk(ctx,
-                                   std::span<const std::uint8_t>(ids).subspan(static_cast<std::size_t>(w.start),
-                                                                              static_cast<std::size_t>(w.length)),
-                                   w.start == 0, w.start + w.length == L, po);
-        for (Index i = w.keep_begin; i < w.keep_end; ++i) {
-          p.labels[static_cast<std::size_t>(i)] = part.labels[static_cast<std::size_t>(i - w.start)];
-          p.confidence[static_cast<std::size_t>(i)] = part.confidence[static_cast<std::size_t>(i - w.start)];
-        }
-        done += w.keep_end - w.keep_begin;
-        if (done < L) report(done);
-      }
-    }
+    p = model.predict(ctx, ids, po, [&](Index done) {
+      if (done < L) report(done);
+    });
     const Gff3Summary gs = write_gene_gff3(gff.stream(), rec.name, p.labels, p.confidence, gopt);
     gopt.first_gene = gs.next_gene;
     sum.gff.merge(gs);

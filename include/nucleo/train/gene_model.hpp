@@ -39,6 +39,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <functional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -110,7 +111,10 @@ class GeneModel {
   }
 
   /// Per-nucleotide classes and confidences for one sequence of token ids (ctx in evaluation mode).
-  GenePrediction predict(CpuContext& ctx, std::span<const std::uint8_t> ids, const GenePredictOptions& o = {}) {
+  /// `on_chunk(done)`, if given, is called after each chunk of a sequence longer than `o.chunk`, with
+  /// the number of nucleotides whose labels are final so far (for progress reports).
+  GenePrediction predict(CpuContext& ctx, std::span<const std::uint8_t> ids, const GenePredictOptions& o = {},
+                         const std::function<void(Index done)>& on_chunk = {}) {
     const Index L = static_cast<Index>(ids.size());
     if (L <= o.chunk) return predict_chunk(ctx, ids, true, true, o);
     NUCLEO_CHECK(o.chunk_overlap >= 0 && o.chunk_overlap < o.chunk,
@@ -119,6 +123,7 @@ class GeneModel {
     p.labels.assign(static_cast<std::size_t>(L), 8);
     p.confidence.assign(static_cast<std::size_t>(L), 0.0f);
     const SlidingWindow plan(L, o.chunk, o.chunk_overlap);
+    Index done = 0;
     for (const Window& w : plan.windows()) {
       const GenePrediction part =
           predict_chunk(ctx, ids.subspan(static_cast<std::size_t>(w.start), static_cast<std::size_t>(w.length)),
@@ -127,12 +132,15 @@ class GeneModel {
         p.labels[static_cast<std::size_t>(i)] = part.labels[static_cast<std::size_t>(i - w.start)];
         p.confidence[static_cast<std::size_t>(i)] = part.confidence[static_cast<std::size_t>(i - w.start)];
       }
+      done += w.keep_end - w.keep_begin;
+      if (on_chunk) on_chunk(done);
     }
     return p;
   }
 
-  /// One chunk of a record (a chromosome predicted chunk by chunk, as nucleo-annotate does):
-  /// `record_start` / `record_end` say whether the chunk begins / ends where the record does.
+ private:
+  /// One chunk of a record: `record_start` / `record_end` say whether the chunk begins / ends where
+  /// the record does.
   GenePrediction predict_chunk(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
                                const GenePredictOptions& o = {}) {
     GenePrediction p;
@@ -142,7 +150,6 @@ class GeneModel {
     return p;
   }
 
- private:
   /// Predicts `ids`, a whole record or one chunk of it; `record_start` / `record_end`: the chunk
   /// begins / ends where the record does (the grammar decoder's noncoding_ends apply there only).
   void decode(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
