@@ -40,9 +40,9 @@
 ///
 /// The first position may be in any state (a window or chunk may begin inside a gene; an exon's codon
 /// state must fit the first base) and the last too, weighted by s and z as in the CRF; with
-/// `noncoding_start` / `noncoding_end` (a whole locus or chromosome) only in noncoding. A position
-/// labelled with a class the grammar cannot reach (e.g. a UTR intron) is not an error for decoding; `first_violation` finds such places in
-/// labels, to check a data set against the grammar (docs/crf.md lists what the fly set gives).
+/// `noncoding_start` / `noncoding_end` (a whole locus or chromosome) only in noncoding.
+/// `first_violation` checks a label track against the grammar (a data set's labels, before choosing
+/// this decoder for it; docs/crf.md lists what the fly set gives).
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/tensor.hpp"
 #include "nucleo/data/gene_labels.hpp"
