@@ -11,7 +11,8 @@
 #   4. etraining on the FULL genes.gb.train (486 loci, as the tutorial; nucleo trains on 437 of them
 #      and validates on 49) - and, as a variant, on nucleo's train split only (437 loci)
 #   5. augustus --gff3=on --UTR=off on the test FASTA (`nucleo-data export --split test`), both strands,
-#      default gene model (partial, as the tutorial) - and, as a variant, --genemodel=complete
+#      default gene model (partial, as the tutorial) - and, as variants, --genemodel=complete and
+#      --genemodel=exactlyone (one complete gene per sequence: what each test locus holds)
 #   6. nucleo-data score (all 100 loci and the loci <= 14 kb) -> results/augustus/result.json
 #   7. AUGUSTUS's own accuracy report on genes.gb.test -> results/augustus/augustus-evaluation.txt
 # optimize_augustus.pl is NOT run: its 10-fold cross-validation over the meta parameters takes hours
@@ -112,11 +113,13 @@ score() {  # key json-name
 }
 predict partial "$species"
 predict complete "$species" --genemodel=complete
+predict exactlyone "$species" --genemodel=exactlyone
 predict partial_train437 "${species}437"
 echo
 score partial "etraining on genes.gb.train, 486 loci; default partial gene model" result.json
 echo
 score complete "etraining on genes.gb.train, 486 loci; --genemodel=complete" result.complete.json > /dev/null
+score exactlyone "etraining on genes.gb.train, 486 loci; --genemodel=exactlyone" result.exactlyone.json > /dev/null
 score partial_train437 "etraining on nucleo's train split, 437 loci; default partial gene model" result.train437.json > /dev/null
 
 # 7. AUGUSTUS's own evaluation (GenBank input: it compares with the annotation itself)
@@ -143,7 +146,8 @@ main["commands"] = {
 main["timings_seconds"] = timings
 main["edge_intron_nucleotides"] = int(open(os.path.join(work, "edge_introns.partial")).read().strip() or 0)
 variants = {}
-for key, f in [("complete_gene_model", "result.complete.json"), ("train437", "result.train437.json")]:
+for key, f in [("complete_gene_model", "result.complete.json"), ("exactlyone_gene_model", "result.exactlyone.json"),
+               ("train437", "result.train437.json")]:
     v = json.load(open(os.path.join(out, f)))
     variants[key] = {"predictor": v.get("predictor"), "file": f,
                      "mcc_all": v["all"]["mcc"], "mcc_max_length": v.get("max_length", {}).get("mcc")}
@@ -162,4 +166,4 @@ print("  timings (s): " + ", ".join(f"{k} {v}" for k, v in sorted(timings.items(
 EOF
 say "AUGUSTUS's own evaluation (GenBank input): $out/augustus-evaluation.txt"
 sed -n '1,8p' "$out/augustus-evaluation.txt" | sed 's/^/  /'
-say "wrote $out/result.json, result.complete.json, result.train437.json and augustus.*.gff3"
+say "wrote $out/result.json, result.complete.json, result.exactlyone.json, result.train437.json and augustus.*.gff3"

@@ -55,6 +55,10 @@ int main(int argc, char** argv) {
                 "model (CRF Viterbi, or argmax) or grammar (only gene structures of the DNA: start/stop codons, "
                 "frame, splice sites)",
                 "model", "NAME")
+        .option("--gene-penalty",
+                "grammar decoder: score subtracted once per gene, a prior against many small genes "
+                "(predict.gene_penalty; choose it on validation loci, bench/decoder_scan.sh)",
+                "0", "X")
         .option("--source", "GFF3 column 2", "nucleo", "TEXT")
         .option("--id-prefix", "feature IDs <prefix>.g<n>, <prefix>.g<n>.t1, <prefix>.g<n>.t1.cds<k>", "nucleo",
                 "TEXT")
@@ -83,6 +87,12 @@ int main(int argc, char** argv) {
                                     o.predict.chunk_overlap, o.predict.chunk));
     o.use_crf = !p.flag_set("--no-crf");
     o.predict.decoder = gene_decoder_from_name(p.get("--decoder"));
+    o.predict.grammar.gene_penalty = p.get_double("--gene-penalty");
+    if (!(o.predict.grammar.gene_penalty >= 0))
+      throw ConfigError(fmt::format("nucleo-annotate: --gene-penalty must be >= 0, got {} (see --help)",
+                                    o.predict.grammar.gene_penalty));
+    if (o.predict.grammar.gene_penalty > 0 && o.predict.decoder != GeneDecoder::grammar)
+      throw ConfigError("nucleo-annotate: --gene-penalty needs --decoder grammar (see --help)");
     o.gff.source = p.get("--source");
     o.gff.id_prefix = p.get("--id-prefix");
     const std::filesystem::path ckpt = p.get("--checkpoint"), fasta = p.get("--fasta"), out = p.get("--out");

@@ -38,8 +38,16 @@ bool is_gene_structure(const std::string& s, const std::vector<int>& y, bool gc_
   for (int t = 1; t < L; ++t) {
     const int a = y[t - 1], b = y[t];
     if (!in_strict_grammar(a, b)) return false;
-    if (a == 8 && b == 0 && sub(t, 3) != "ATG") return false;
-    if (a == 0 && b == 8 && sub(t, 3) != "TAA" && sub(t, 3) != "TAG" && sub(t, 3) != "TGA") return false;
+    auto labelled = [&](int from, int n, int k) {  // y[from..from+n) all k, inside the sequence
+      for (int i = from; i < from + n; ++i)
+        if (i < 0 || i >= L || y[static_cast<std::size_t>(i)] != k) return false;
+      return true;
+    };
+    // Start and stop codons: the motif, and all three bases in one exon / in noncoding sequence.
+    if (a == 8 && b == 0 && (sub(t, 3) != "ATG" || !labelled(t, 3, 0))) return false;
+    if (a == 0 && b == 8 && ((sub(t, 3) != "TAA" && sub(t, 3) != "TAG" && sub(t, 3) != "TGA") || !labelled(t, 3, 8))) return false;
+    if (a == 8 && b == 4 && !labelled(t - 3, 3, 8)) return false;
+    if (a == 4 && b == 8 && !labelled(t - 3, 3, 4)) return false;
     if (a == 0 && b == 1 && sub(t, 2) != "GT" && !(gc_donors && sub(t, 2) == "GC")) return false;
     if (a == 2 && b == 3 && sub(t - 1, 2) != "AG") return false;
     if (a == 8 && b == 4 && sub(t - 3, 3) != "TTA" && sub(t - 3, 3) != "CTA" && sub(t - 3, 3) != "TCA") return false;
@@ -86,6 +94,25 @@ double path_score(const Chain& c, const std::vector<double>& em, int L, const st
   return s;
 }
 
+// A random chain (transitions, start, end ~ N(0, 0.25)) and random emissions (N(0, 4)) with
+// noncoding lowered by `noncoding_shift`, so that genes are worth finding.
+Chain random_chain(std::mt19937& g) {
+  std::normal_distribution<double> nd(0.0, 1.0);
+  Chain c;
+  for (auto& v : c.trans) v = 0.5 * nd(g);
+  for (auto& v : c.start) v = 0.5 * nd(g);
+  for (auto& v : c.end) v = 0.5 * nd(g);
+  return c;
+}
+
+std::vector<double> random_emissions(std::mt19937& g, int L, double noncoding_shift) {
+  std::normal_distribution<double> nd(0.0, 1.0);
+  std::vector<double> em(static_cast<std::size_t>(9 * L));
+  for (auto& v : em) v = 2.0 * nd(g);
+  for (int t = 0; t < L; ++t) em[static_cast<std::size_t>(8 * L + t)] -= noncoding_shift;
+  return em;
+}
+
 // Every label path of the strict 9-class grammar (17 edges), by depth-first search.
 template <class F>
 void for_each_path(int L, F&& f) {
@@ -117,19 +144,13 @@ std::string motif_dna(std::mt19937& g, int L) {
 
 TEST_CASE("GeneGrammarDecoder: best path equals brute force over all grammar paths", "[losses][gene_grammar]") {
   std::mt19937 g(7);
-  std::normal_distribution<double> nd(0.0, 1.0);
   int with_exon = 0, with_intron = 0, minus_genes = 0;
   const CrfConstraints strict = CrfConstraints::gene_structure(false);
   for (int trial = 0; trial < 160; ++trial) {
     const int L = 9 + trial % 5;  // 9..13
     const std::string s = motif_dna(g, L);
-    Chain c;
-    for (auto& v : c.trans) v = 0.5 * nd(g);
-    for (auto& v : c.start) v = 0.5 * nd(g);
-    for (auto& v : c.end) v = 0.5 * nd(g);
-    std::vector<double> em(static_cast<std::size_t>(9 * L));
-    for (auto& v : em) v = 2.0 * nd(g);
-    for (int t = 0; t < L; ++t) em[8 * L + t] -= 2.0;  // make genes worth finding
+    const Chain c = random_chain(g);
+    const std::vector<double> em = random_emissions(g, L, 2.0);
     // The brute force: the best-scoring path that the independent checker accepts.
     double best = -1e300;
     std::vector<int> best_y;
@@ -160,6 +181,73 @@ TEST_CASE("GeneGrammarDecoder: best path equals brute force over all grammar pat
   CHECK(with_exon > 60);
   CHECK(with_intron > 10);
   CHECK(minus_genes > 20);
+}
+
+// Genes of a label path (maximal runs of non-noncoding labels), and those that begin inside it.
+int gene_runs(const std::vector<int>& y, bool inside_only) {
+  int n = 0;
+  for (std::size_t t = 0; t < y.size(); ++t)
+    if (y[t] != 8 && (t == 0 ? !inside_only : y[t - 1] == 8)) ++n;
+  return n;
+}
+
+TEST_CASE("GeneGrammarDecoder: gene_penalty and one_gene equal brute force", "[losses][gene_grammar]") {
+  std::mt19937 g(23);
+  std::normal_distribution<double> nd(0.0, 1.0);
+  const CrfConstraints strict = CrfConstraints::gene_structure(false);
+  int one_gene_wins = 0, penalty_changed = 0, none_fits = 0;
+  for (int trial = 0; trial < 120; ++trial) {
+    const int L = 9 + (trial / 4) % 4;
+    GeneGrammarOptions o;
+    o.gene_penalty = trial % 3 == 0 ? 0.0 : 10.0 * std::abs(nd(g));
+    o.one_gene = trial % 2 == 0;
+    o.noncoding_start = o.noncoding_end = trial % 4 < 2;
+    const bool closed = o.noncoding_start;
+    // Room for a whole gene beginning inside (ATG, whole codons, TGA, noncoding after it), often.
+    std::string s = motif_dna(g, L);
+    if (trial % 8 < 6) s.replace(1, 3, "ATG").replace(static_cast<std::size_t>(4 + 3 * ((L - 8) / 3)), 3, "TGA");
+    const Chain c = random_chain(g);
+    const std::vector<double> em = random_emissions(g, L, 2.5);
+    // Brute force: accepted paths, scored with the penalty per gene beginning inside the sequence;
+    // one_gene: at most one gene, and with closed ends exactly one unless none fits.
+    double best = -1e300, best_unpenalised = -1e300;
+    std::vector<int> best_y, unpenalised_y;
+    bool some_one = false;
+    for_each_path(L, [&](const std::vector<int>& y) {
+      if (!is_gene_structure(s, y)) return;
+      if (closed && (y.front() != 8 || y.back() != 8)) return;
+      const int genes = gene_runs(y, false);
+      if (o.one_gene && genes > 1) return;
+      if (o.one_gene && closed && genes == 0) return;  // considered below if no one-gene path exists
+      const double raw = path_score(c, em, L, y);
+      if (raw > best_unpenalised) best_unpenalised = raw, unpenalised_y = y;
+      some_one = true;
+      const double sc = raw - o.gene_penalty * gene_runs(y, true);
+      if (sc > best) best = sc, best_y = y;
+    });
+    if (!some_one) {  // closed one_gene with no room for a gene: the all-noncoding path
+      ++none_fits;
+      best_y.assign(static_cast<std::size_t>(L), 8);
+      best = path_score(c, em, L, best_y);
+    }
+    const GeneGrammarDecoder dec(std::span<const double>(c.trans), std::span<const double>(c.start),
+                                 std::span<const double>(c.end), strict, o);
+    const auto ids = ids_of(s);
+    std::vector<std::int8_t> out(static_cast<std::size_t>(L));
+    const double score = dec.decode(std::span<const std::uint8_t>(ids), std::span<const double>(em), std::span<std::int8_t>(out));
+    const std::vector<int> y(out.begin(), out.end());
+    INFO("trial " << trial << " seq " << s << " labels " << fmt::format("{}", fmt::join(y, "")));
+    CHECK(score == Approx(best).margin(1e-9));
+    CHECK(path_score(c, em, L, y) - o.gene_penalty * gene_runs(y, true) == Approx(best).margin(1e-9));
+    CHECK(is_gene_structure(s, y));
+    if (o.one_gene) CHECK(gene_runs(y, false) <= 1);
+    CHECK_FALSE(dec.first_violation(ids, out).has_value());
+    one_gene_wins += o.one_gene && closed && gene_runs(y, false) == 1;
+    penalty_changed += some_one && gene_runs(y, true) < gene_runs(unpenalised_y, true);  // fewer genes for it
+  }
+  CHECK(one_gene_wins > 10);    // closed one-gene decoding does find its gene
+  CHECK(penalty_changed >= 5);  // and the penalty is not idle: it removes genes (those inside closed ends)
+  CHECK(none_fits < 15);
 }
 
 TEST_CASE("GeneGrammarDecoder: first_violation agrees with the independent checker", "[losses][gene_grammar]") {

@@ -106,7 +106,46 @@ TEST_CASE("predict_from_config: decoder and tie_intron_strands, with defaults fo
   CHECK(predict_from_config(cfg).tie_intron_strands);
   cfg["predict"] = {{"window", 128}, {"overlap", 32}, {"batch_size", 2}};  // saved before the keys existed
   CHECK(predict_from_config(cfg).decoder == GeneDecoder::model);
+  CHECK(predict_from_config(cfg).grammar.gene_penalty == 0.0);
+  CHECK_FALSE(predict_from_config(cfg).grammar.one_gene);
+  cfg["predict"]["gene_penalty"] = 640.0;
+  cfg["predict"]["one_gene_per_record"] = true;
+  CHECK(predict_from_config(cfg).grammar.gene_penalty == 640.0);
+  CHECK(predict_from_config(cfg).grammar.one_gene);
+  cfg["predict"]["gene_penalty"] = -1.0;
+  CHECK_THROWS_WITH(predict_from_config(cfg), Catch::Contains("predict.gene_penalty must be a number >= 0, got -1"));
+  cfg["predict"]["gene_penalty"] = 0.0;
   cfg["predict"]["decoder"] = "viterbi";
   CHECK_THROWS_WITH(predict_from_config(cfg), Catch::Contains("predict.decoder must be \"model\" or \"grammar\""));
   CHECK(gene_decoder_name(gene_decoder_from_name("grammar")) == "grammar");
+}
+
+TEST_CASE("GeneModel: one_gene_per_record keeps one gene per record and refuses chunked records",
+          "[train][gene_model]") {
+  CpuContext ctx(1);
+  ctx.set_training(false);
+  auto model = random_model(true, 3);
+  Rng rng(9);
+  int several = 0;
+  for (int i = 0; i < 8; ++i) {
+    const auto ids = tokens::encode(motif_rich_dna(rng, 600 + 41 * i));
+    GenePredictOptions o;
+    o.window = SlidingWindowOptions{128, 32, 2};
+    o.decoder = GeneDecoder::grammar;
+    auto genes = [](const GenePrediction& p) {
+      int n = 0;
+      for (std::size_t t = 0; t < p.labels.size(); ++t) n += p.labels[t] != 8 && (t == 0 || p.labels[t - 1] == 8);
+      return n;
+    };
+    const int free_genes = genes(model.predict(ctx, ids, o));
+    o.grammar.one_gene = true;
+    const GenePrediction one = model.predict(ctx, ids, o);
+    INFO("record " << i << ": " << free_genes << " genes without the prior");
+    CHECK(genes(one) == 1);  // noncoding ends: exactly one gene (these records have room for one)
+    several += free_genes > 1;
+    o.chunk = 256;
+    o.chunk_overlap = 64;
+    CHECK_THROWS_WITH(model.predict(ctx, ids, o), Catch::Contains("one gene per chunk is not one gene per record"));
+  }
+  CHECK(several > 3);  // without it the grammar decoder finds several genes in these records
 }

@@ -27,16 +27,24 @@
 ///     4 -> 7 only where the intron starts with CT (the acceptor is the C); 6 -> 5 only where it
 ///     ends with AC (or GC; the donor is the C); no genomic triplet of the spliced CDS, counted from
 ///     its left end, is TTA, CTA or TCA.
+///   Start and stop codons are whole: all three bases of the start codon in one exon, all three
+///   of the stop codon noncoding (without this a 1-nt first exon could "split" an ATG across an
+///   intron, the cheapest way to put a fake gene into a long intron).
 ///   Strands switch only through noncoding sequence; UTR introns (8 -> splice site) are not part of
 ///   this grammar (the fly set has CDS only; use the CRF's Viterbi where UTR introns are labelled).
 ///
 /// How: each class is split into hidden states that carry what the grammar needs to remember,
 /// namely how far the current codon has got and whether it can still become a stop codon (for the
 /// + strand: nothing, "T", other; "TA", "TG", other; six codon states, the same for the - strand's
-/// reversed stop codons). Exons, donors, introns and acceptors each have the six, noncoding one:
-/// 49 states, of which a state has at most three predecessors, so decoding costs O(T x 49) and
-/// one byte of back-pointer per state and position (49 bytes per nucleotide). Scores are summed
-/// in double with a per-position shift, so a 1 Mb sequence keeps full precision.
+/// reversed stop codons). Exons, donors, introns and acceptors each have the six, noncoding one,
+/// and short chains walk through the start and stop codons (2 + 2 + 2 + 3 states), and one more
+/// noncoding state follows the gene with `one_gene`: 59 states, so decoding costs O(T x 59) and
+/// one byte of back-pointer per state and position. Scores are summed in double with a
+/// per-position shift, so a 1 Mb sequence keeps full precision.
+///
+/// Priors on the number of genes (GeneGrammarOptions): `gene_penalty` is subtracted once per gene,
+/// `one_gene` allows at most one (exactly one between closed ends). They are the decoder's knobs,
+/// chosen by validation MCC; docs/results.md ("Gene-count priors") measures both.
 ///
 /// The first position may be in any state (a window or chunk may begin inside a gene; an exon's codon
 /// state must fit the first base) and the last too, weighted by s and z as in the CRF; with
@@ -65,6 +73,14 @@ struct GeneGrammarOptions {
   bool gc_donors = true;          ///< accept GC as well as GT donors (about 1% of introns; GC-AG)
   bool noncoding_start = false;   ///< the sequence begins outside genes (a whole locus or chromosome)
   bool noncoding_end = false;     ///< the sequence ends outside genes
+  /// Subtracted from a path's score once per gene (at its first codon chain: the ATG of a + gene,
+  /// the reversed stop codon of a - gene): a prior against many small genes, as a gene finder's
+  /// gene-count prior. 0 = the CRF's scores alone.
+  double gene_penalty = 0.0;
+  /// At most one gene in the sequence, and with `noncoding_start` and `noncoding_end` exactly one
+  /// (if the sequence has room for any gene; else none): for data sets of one gene per locus, as
+  /// AUGUSTUS's --genemodel=exactlyone. The noncoding state after the gene is a state of its own.
+  bool one_gene = false;
 };
 
 /// Where labels leave the grammar: the first position that no grammar path agreeing with the labels
@@ -79,7 +95,7 @@ struct GrammarViolation {
 class GeneGrammarDecoder {
  public:
   static constexpr int K = 9;
-  static constexpr int num_states = 49;
+  static constexpr int num_states = 59;
   using Chain = std::array<double, K * K>;
 
   /// A chain with every transition of the grammar scored 0 and no start/end preference: for
@@ -122,7 +138,11 @@ class GeneGrammarDecoder {
   const GeneGrammarOptions& options() const { return options_; }
 
   /// The 9-class label of each hidden state.
-  static constexpr int label_of(int state) { return state == 0 ? 8 : kStateLabel[(state - 1) / 6]; }
+  static constexpr int label_of(int state) {
+    if (state == 0 || state == kAfterGene) return 8;
+    if (state < kStartF) return kBlockLabel[static_cast<std::size_t>((state - 1) / 6)];
+    return state < kStopF ? 0 : state < kStartR ? 8 : 4;  // the codon chains
+  }
 
   /// Best grammar path for `ids` (length T) and `emissions` (K x T row-major); writes its labels to
   /// `out` (size T) and returns its score. Throws if no grammar path exists (cannot happen with
@@ -137,12 +157,13 @@ class GeneGrammarDecoder {
     auto em = [&](int label, Index t) { return static_cast<double>(emissions[static_cast<std::size_t>(label * T + t)]); };
     std::vector<std::uint8_t> back(static_cast<std::size_t>(T * num_states));
     std::array<double, num_states> v{}, nv{};
-    for (int s = 0; s < num_states; ++s) v[s] = can_start(s, ids[0]) ? start_[label_of(s)] + em(label_of(s), 0) : kNeg;
+    for (int s = 0; s < num_states; ++s) v[s] = can_start(s, ids) ? start_[label_of(s)] + em(label_of(s), 0) : kNeg;
     double shift = 0;
+    const double gene_penalty = options_.gene_penalty;
     for (Index t = 1; t < T; ++t) {
       std::uint8_t* bp = back.data() + t * num_states;
       step(ids, t, [&](int from, int to) {
-        const double c = v[from] + trans_[label_of(from) * K + label_of(to)];
+        const double c = v[from] + trans_[label_of(from) * K + label_of(to)] - (from == 0 && (to == kStartF || to == kStopR) ? gene_penalty : 0.0);
         if (c > nv[to]) nv[to] = c, bp[to] = static_cast<std::uint8_t>(from);
       }, nv);
       double m = kNeg;
@@ -156,9 +177,9 @@ class GeneGrammarDecoder {
     }
     int best = -1;
     double bs = kNeg;
-    for (int s = 0; s < (options_.noncoding_end ? 1 : num_states); ++s) {
+    for (int s = 0; s < num_states; ++s) {
       const double c = v[s] + end_[label_of(s)];
-      if (c > bs) bs = c, best = s;
+      if (can_end(s, v) && c > bs) bs = c, best = s;
     }
     NUCLEO_CHECK(best >= 0 && bs > kNeg / 2, "GeneGrammarDecoder::decode: no grammar path ends the sequence");
     for (Index t = T - 1; t >= 0; --t) {
@@ -182,7 +203,7 @@ class GeneGrammarDecoder {
     };
     std::array<double, num_states> v{}, nv{};
     bool any = false;
-    for (int s = 0; s < num_states && T; ++s) any |= (v[s] = fits(s, 0) && can_start(s, ids[0]) ? 0.0 : kNeg) == 0.0;
+    for (int s = 0; s < num_states && T; ++s) any |= (v[s] = fits(s, 0) && can_start(s, ids) ? 0.0 : kNeg) == 0.0;
     if (T && !any) return violation(0);
     for (Index t = 1; t < T; ++t) {
       step(ids, t, [&](int from, int to) { if (v[from] == 0.0 && fits(to, t)) nv[to] = 0.0; }, nv);
@@ -191,16 +212,23 @@ class GeneGrammarDecoder {
       if (!any) return violation(t);
       v = nv;
     }
-    if (T && options_.noncoding_end && v[0] != 0.0) return violation(T - 1);
+    if (T) {
+      bool ends = false;
+      for (int s = 0; s < num_states; ++s) ends |= v[s] == 0.0 && can_end(s, v);
+      if (!ends) return violation(T - 1);
+    }
     return std::nullopt;
   }
 
  private:
   static constexpr double kNeg = -1e300;
   // States: 0 noncoding; then blocks of six codon states: + exon, donor, intron, acceptor; - exon,
-  // acceptor, intron, donor (genomic order of a - strand intron).
-  static constexpr std::array<int, 8> kStateLabel = {0, 1, 2, 3, 4, 7, 6, 5};
-  enum Block : int { kExonF = 1, kDonorF = 7, kIntronF = 13, kAccF = 19, kExonR = 25, kAccR = 31, kIntronR = 37, kDonorR = 43 };
+  // acceptor, intron, donor (genomic order of a - strand intron); then the codon chains: + start
+  // (A, T of ATG; the G is exon state 0), + stop (first two bases; the third is noncoding state 0),
+  // - stop (second and third base of TTA/CTA/TCA; the first is state 0), - start (C, A, T of CAT).
+  enum Block : int { kExonF = 1, kDonorF = 7, kIntronF = 13, kAccF = 19, kExonR = 25, kAccR = 31, kIntronR = 37, kDonorR = 43,
+                     kStartF = 49, kStopF = 51, kStopR = 53, kStartR = 55, kAfterGene = 58 };
+  static constexpr std::array<int, 8> kBlockLabel = {0, 1, 2, 3, 4, 7, 6, 5};
   static constexpr std::uint8_t kA = 0, kC = 1, kG = 2, kT = 3;
 
   // Codon states, + strand (sense order): 0 codon complete, 1 "T", 2 other first base, 3 "TA",
@@ -228,11 +256,16 @@ class GeneGrammarDecoder {
     }
   }
 
-  /// May state s be the first of a sequence whose first base is b? Only noncoding with
-  /// `noncoding_start`; else any state, except that an exon state's codon must be one that base b
-  /// can give (the bases before the sequence are unknown).
-  constexpr bool can_start(int s, std::uint8_t b) const {
+  /// May state s be the first of a sequence `ids`? Only noncoding with `noncoding_start`; else
+  /// any state, except that an exon state's codon must be one that the first base can give (the
+  /// bases before the sequence are unknown) and a codon chain must have its whole codon inside
+  /// the sequence (only the C of a - strand CAT can come first; the others are covered by the
+  /// exon and noncoding states).
+  constexpr bool can_start(int s, std::span<const std::uint8_t> ids) const {
     if (options_.noncoding_start) return s == 0;
+    if (s == kAfterGene) return false;  // only a gene's end leads there
+    if (s >= kStartF) return s == kStartR && ids.size() >= 3 && ids[0] == kC && ids[1] == kA && ids[2] == kT;
+    const std::uint8_t b = ids[0];
     const bool fwd = s >= kExonF && s < kExonF + 6, rev = s >= kExonR && s < kExonR + 6;
     if (!fwd && !rev) return true;
     const int c = s - (fwd ? kExonF : kExonR);
@@ -240,6 +273,16 @@ class GeneGrammarDecoder {
     for (int prev = 0; prev < 6; ++prev)
       if ((fwd ? next_fwd(prev, b) : next_rev(prev, b)) == c) return true;
     return false;
+  }
+
+  /// May state s be the last, given the final scores v (-inf = unreachable)? Any state, or with
+  /// `noncoding_end` noncoding only; with `one_gene` and both ends closed, only the noncoding
+  /// after the gene, unless no gene fits (then the all-noncoding path).
+  bool can_end(int s, const std::array<double, num_states>& v) const {
+    if (!options_.noncoding_end) return true;
+    if (!options_.one_gene) return s == 0;
+    if (!options_.noncoding_start) return s == 0 || s == kAfterGene;
+    return s == kAfterGene || (s == 0 && !(v[kAfterGene] > kNeg / 2));
   }
 
   /// Calls relax(from, to) for every grammar transition into position t (nv is reset to -inf first).
@@ -256,16 +299,34 @@ class GeneGrammarDecoder {
     const bool stop_fwd = tri(t, kT, kA, kA) || tri(t, kT, kA, kG) || tri(t, kT, kG, kA);
     const bool donor_fwd = b == kG && (at(t + 1) == kT || (gc && at(t + 1) == kC));
     const bool acc_fwd = b == kG && at(t - 1) == kA;
-    const bool stop_rev = tri(t - 3, kT, kT, kA) || tri(t - 3, kC, kT, kA) || tri(t - 3, kT, kC, kA);
-    const bool start_rev = tri(t - 3, kC, kA, kT);
+    const bool stop_rev_here = tri(t - 1, kT, kT, kA) || tri(t - 1, kC, kT, kA) || tri(t - 1, kT, kC, kA);
+    const bool start_rev_here = tri(t, kC, kA, kT);
     const bool acc_rev = b == kC && at(t + 1) == kT;
     const bool donor_rev = b == kC && (at(t - 1) == kA || (gc && at(t - 1) == kG));
 
     relax(0, 0);
-    if (start_fwd) relax(0, kExonF + next_fwd(0, base));
-    if (stop_rev) relax(0, kExonR + next_rev(0, base));
-    if (stop_fwd) relax(kExonF + 0, 0);
-    if (start_rev) relax(kExonR + 0, 0);
+    // Start and stop codons lie whole in one exon / in noncoding sequence: short chains of states
+    // walk through their three bases (without them a 1-nt exon could "split" a start codon
+    // across an intron, or a gene begin inside the previous one's stop codon).
+    if (start_fwd) relax(0, kStartF);                  // A of ATG
+    relax(kStartF, kStartF + 1);                       // T
+    relax(kStartF + 1, kExonF + 0);                    // G: the first codon is complete
+    if (stop_fwd) relax(kExonF + 0, kStopF);           // first base of TAA/TAG/TGA (noncoding)
+    relax(kStopF, kStopF + 1);
+    const int after = options_.one_gene ? kAfterGene : 0;  // where a gene's end leads
+    if (options_.one_gene) relax(kAfterGene, kAfterGene);
+    relax(kStopF + 1, after);                          // third base
+    if (stop_rev_here) relax(0, kStopR);               // t-1 began TTA/CTA/TCA: second base
+    relax(kStopR, kStopR + 1);                         // third base (A)
+    relax(kStopR + 1, kExonR + next_rev(0, base));     // the exon after it
+    if (start_rev_here) {                              // C of CAT, after a whole codon
+      relax(kExonR + 0, kStartR);
+      relax(kDonorR + 0, kStartR);
+      relax(kStopR + 1, kStartR);
+    }
+    relax(kStartR, kStartR + 1);                       // A
+    relax(kStartR + 1, kStartR + 2);                   // T
+    relax(kStartR + 2, after);
     for (int c = 0; c < 6; ++c) {
       if (const int nc = next_fwd(c, base); nc >= 0) {
         relax(kExonF + c, kExonF + nc);

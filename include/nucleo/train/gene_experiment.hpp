@@ -55,7 +55,7 @@ inline nlohmann::json default_gene_config() {
   j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
   j["head_activation"] = "gelu";
   j["crf_ce_weight"] = 1.0;
-  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}};
+  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}, {"gene_penalty", 0.0}, {"one_gene_per_record", false}};
   j["arms"] = {"scratch", "spt", "spt_crf", "scratch_finetune_budget"};
   j["sample_efficiency"] = {{"fractions", {0.1, 0.25, 1.0}}};  // only the sample-efficiency command reads it
   return j;
@@ -96,6 +96,10 @@ inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
   p.decoder = gene_decoder_from_name(cfg.at("predict").value("decoder", std::string("model")));
   p.tie_intron_strands = cfg.at("predict").value("tie_intron_strands", false);
   p.noncoding_ends = cfg.at("predict").value("noncoding_ends", true);
+  p.grammar.gene_penalty = cfg.at("predict").value("gene_penalty", 0.0);
+  p.grammar.one_gene = cfg.at("predict").value("one_gene_per_record", false);
+  if (!(p.grammar.gene_penalty >= 0))
+    throw ConfigError(fmt::format("predict.gene_penalty must be a number >= 0, got {}", p.grammar.gene_penalty));
   return p;
 }
 

@@ -119,6 +119,10 @@ class GeneModel {
     if (L <= o.chunk) return predict_chunk(ctx, ids, true, true, o);
     NUCLEO_CHECK(o.chunk_overlap >= 0 && o.chunk_overlap < o.chunk,
                  "GenePredictOptions: chunk_overlap ({}) must be in [0, chunk = {})", o.chunk_overlap, o.chunk);
+    if (o.decoder == GeneDecoder::grammar && o.grammar.one_gene)
+      throw ConfigError(fmt::format("predict.one_gene_per_record: a record of {} nt is decoded in chunks of {} nt, and "
+                                    "one gene per chunk is not one gene per record (use it for single-gene loci only)",
+                                    L, o.chunk));
     GenePrediction p;
     p.labels.assign(static_cast<std::size_t>(L), 8);
     p.confidence.assign(static_cast<std::size_t>(L), 0.0f);
