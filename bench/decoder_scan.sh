@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Decoder settings of one gene-finding checkpoint, scored on the valid and test splits
-# (docs/results.md, "Gene-count priors"): the CRF's Viterbi, the gene grammar, the grammar with a
-# per-gene penalty (a gene-count prior; the grid below) and the grammar with one gene per locus.
+# (docs/results.md, "Gene-count priors", "Deep introns"): the CRF's Viterbi, the gene grammar, the
+# grammar with a per-gene penalty (a gene-count prior; the grid below), with one gene per locus,
+# and each of these with strand-blind deep intron stretches at each price in DEEP.
 # Training is not touched: every row decodes the same weights. Choose a row by its valid MCC
 # (BEND's rule); the test column is what that choice scores.
 #
 # Usage: bench/decoder_scan.sh CHECKPOINT OUT_DIR      env: BUILD_DIR (default build-release),
 #                                                         PENALTIES (default "0 10 40 160 640 2560 5120")
+#                                                         DEEP (default "20 80 320 1280"), THREADS (2)
 # Writes OUT_DIR/<setting>_<split>.json (nucleo-gene-finding evaluate) and OUT_DIR/scan.tsv
 # (setting, valid MCC, test MCC, test MCC on loci <= 14 kb), via a temporary file and rename.
 set -euo pipefail
@@ -29,6 +31,15 @@ for p in ${PENALTIES:-0 10 40 160 640 2560 5120}; do
   settings+=("grammar_penalty$p|predict.decoder=grammar predict.gene_penalty=$p")
 done
 settings+=("grammar_one_gene|predict.decoder=grammar predict.one_gene_per_record=true")
+# Deep introns (predict.deep_intron_penalty): alone, with each gene penalty and with one gene.
+for d in ${DEEP:-20 80 320 1280}; do
+  settings+=("grammar_deep$d|predict.decoder=grammar predict.deep_intron_penalty=$d")
+  for p in ${PENALTIES:-0 10 40 160 640 2560 5120}; do
+    [[ "$p" == 0 ]] && continue
+    settings+=("grammar_deep${d}_penalty$p|predict.decoder=grammar predict.deep_intron_penalty=$d predict.gene_penalty=$p")
+  done
+  settings+=("grammar_deep${d}_one_gene|predict.decoder=grammar predict.deep_intron_penalty=$d predict.one_gene_per_record=true")
+done
 
 tmp="$(mktemp "$out/.scan.XXXXXX")"
 trap 'rm -f "$tmp"' EXIT

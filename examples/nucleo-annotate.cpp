@@ -59,6 +59,10 @@ int main(int argc, char** argv) {
                 "grammar decoder: score subtracted once per gene, a prior against many small genes "
                 "(predict.gene_penalty; choose it on validation loci, bench/decoder_scan.sh)",
                 "0", "X")
+        .optional_option("--deep-intron-penalty",
+                         "grammar decoder: let introns hold stretches scored by the best of intron+, intron- and "
+                         "noncoding, at X per stretch (predict.deep_intron_penalty; default off)",
+                         "X")
         .option("--source", "GFF3 column 2", "nucleo", "TEXT")
         .option("--id-prefix", "feature IDs <prefix>.g<n>, <prefix>.g<n>.t1, <prefix>.g<n>.t1.cds<k>", "nucleo",
                 "TEXT")
@@ -93,6 +97,14 @@ int main(int argc, char** argv) {
                                     o.predict.grammar.gene_penalty));
     if (o.predict.grammar.gene_penalty > 0 && o.predict.decoder != GeneDecoder::grammar)
       throw ConfigError("nucleo-annotate: --gene-penalty needs --decoder grammar (see --help)");
+    if (p.find("--deep-intron-penalty")) {
+      const double d = p.get_double("--deep-intron-penalty");
+      if (!(d >= 0))
+        throw ConfigError(fmt::format("nucleo-annotate: --deep-intron-penalty must be >= 0, got {} (see --help)", d));
+      if (o.predict.decoder != GeneDecoder::grammar)
+        throw ConfigError("nucleo-annotate: --deep-intron-penalty needs --decoder grammar (see --help)");
+      o.predict.grammar.deep_intron_penalty = d;
+    }
     o.gff.source = p.get("--source");
     o.gff.id_prefix = p.get("--id-prefix");
     const std::filesystem::path ckpt = p.get("--checkpoint"), fasta = p.get("--fasta"), out = p.get("--out");

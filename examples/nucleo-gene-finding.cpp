@@ -4,7 +4,7 @@
 //   nucleo-gene-finding sample-efficiency [--config F] [--out DIR] [--set sample_efficiency.fractions=[0.1,0.25,1]]
 //   nucleo-gene-finding pretrain [--config F] [--out DIR] [--set ...]
 //   nucleo-gene-finding finetune (--init CKPT | --scratch) [--crf] [--config F] [--out DIR] [--set ...]
-//   nucleo-gene-finding evaluate --checkpoint CKPT [--split test] [--out FILE.json] [--predictions PREFIX]
+//   nucleo-gene-finding evaluate --checkpoint CKPT [--split test] [--out FILE.json] [--predictions PREFIX] [--select-decoder]
 //                                [--threads N] [--set predict.decoder=grammar ...]   (overrides the checkpoint's configuration)
 //
 // Data: BEND's 9 per-nucleotide classes on the real Drosophila genes of Debian's augustus-doc
@@ -153,6 +153,7 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
   if (auto init = p.find("--init")) fo.init_checkpoint = *init;
   fo.head_activation = nucleo::activation_from_config(c.cfg);
   fo.predict = nucleo::predict_from_config(c.cfg);
+  fo.decoder_grid = nucleo::decoder_grid_from_config(c.cfg);  // predict.select, as compare
   fo.progress = progress_of(p);
   const auto fine_train = nucleo::train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
   nucleo::GeneEvaluation ev;
@@ -173,7 +174,10 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
       .option("--split", "train, valid or test", "test")
       .optional_option("--out", "write the evaluation JSON here", "FILE")
       .optional_option("--predictions", "write the split's predictions as PREFIX.tsv and PREFIX.gff3", "PREFIX")
-      .optional_option("--threads", "worker threads", "N");
+      .optional_option("--threads", "worker threads", "N")
+      .flag("--select-decoder",
+            "first choose the decoder on the valid split among the predict.select settings (highest valid MCC; "
+            "each is also scored on --split), then evaluate --split with it");
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
   const std::filesystem::path ckpt = p.get("--checkpoint");
@@ -185,7 +189,11 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
   nlohmann::json cfg = nucleo::default_gene_config();
   cfg.merge_patch(header.at("config"));
   for (const auto& s : sets) nucleo::apply_override(cfg, s);  // e.g. predict.decoder=grammar
-  const nucleo::GenePredictOptions predict = nucleo::predict_from_config(cfg);
+  nucleo::GenePredictOptions predict = nucleo::predict_from_config(cfg);
+  const bool select = p.flag_set("--select-decoder");
+  const auto grid = select ? nucleo::decoder_grid_from_config(cfg) : std::vector<nucleo::GenePredictOptions>{};
+  if (select && grid.empty())
+    throw nucleo::ConfigError("evaluate --select-decoder: predict.select.enabled is false, no settings to choose from");
   nucleo::CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
   const auto data = nucleo::load_gene_data(cfg);
   const auto& split = data.split(p.get("--split"));
@@ -195,6 +203,12 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
                                                                  : nucleo::CrfConstraints::gene_structure());
     const auto rep = nucleo::load_checkpoint(ckpt, model);
     const auto prefix = p.find("--predictions");
+    nlohmann::json selection;
+    if (select) {
+      fmt::print(stderr, "evaluate: choosing among {} decoder settings on the valid split\n", grid.size());
+      selection = nucleo::select_gene_decoder(ctx, model, data.valid(), split, grid);
+      predict = grid[selection.at("selected").get<std::size_t>()];
+    }
     auto ev = nucleo::evaluate_gene(ctx, model, split, predict, prefix.has_value());
     if (prefix) {
       nucleo::write_prediction_tsv(*prefix + ".tsv", split, ev.predictions);
@@ -202,15 +216,24 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
     }
     nlohmann::json r = ev.to_json();
     r["decoder"] = nucleo::gene_decoder_name(predict.decoder);
+    r["decoder_setting"] = nucleo::gene_decoder_setting_json(predict);
+    r["decoder_label"] = nucleo::gene_decoder_setting_label(predict);
+    if (select) r["decoder_selection"] = selection;
     r["checkpoint"] = ckpt.string();
     r["split"] = p.get("--split");
     r["load"] = rep.summary();
     return r;
   });
   if (auto out = p.find("--out")) nucleo::detail::write_file_atomic(*out, j.dump(2) + "\n");
-  fmt::print("{} split: {} loci, MCC {:.4f} (loci <= 14 kb: {:.4f}), decoder {}\n", p.get("--split"),
+  if (select) {
+    fmt::print("decoder settings (valid MCC / {} MCC / {} MCC on loci <= 14 kb):\n", p.get("--split"), p.get("--split"));
+    for (const auto& row : j.at("decoder_selection").at("grid"))
+      fmt::print("  {:<44} {:.4f} / {:.4f} / {:.4f}\n", row.at("label").get<std::string>(), row.at("valid_mcc").get<double>(),
+                 row.at("test_mcc").get<double>(), row.at("test_mcc_short_loci").get<double>());
+  }
+  fmt::print("{} split: {} loci, MCC {:.4f} (loci <= 14 kb: {:.4f}), decoder {}{}\n", p.get("--split"),
              j.at("loci").get<int>(), j.at("mcc").get<double>(), j.at("mcc_short_loci").get<double>(),
-             j.at("decoder").get<std::string>());
+             j.at("decoder_label").get<std::string>(), select ? " (chosen on the valid split)" : "");
   return 0;
 }
 

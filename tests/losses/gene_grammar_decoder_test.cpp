@@ -250,6 +250,108 @@ TEST_CASE("GeneGrammarDecoder: gene_penalty and one_gene equal brute force", "[l
   CHECK(none_fits < 15);
 }
 
+// The best that deep intron stretches add to a labelled path, by brute force: for each maximal run of
+// one intron class, every subset of its positions whose maximal stretches each have an ordinary
+// intron nucleotide of the run before and after them, or touch an open end of the sequence; a deep
+// position scores max(intron+, intron-) instead of its own class, each stretch costs `price`.
+double best_deep_gain(const std::vector<double>& em, int L, const std::vector<int>& y, double price, bool open_start,
+                      bool open_end) {
+  double total = 0;
+  for (int a = 0; a < L;) {
+    const int k = y[static_cast<std::size_t>(a)];
+    if (k != 2 && k != 6) { ++a; continue; }
+    int b = a;
+    while (b < L && y[static_cast<std::size_t>(b)] == k) ++b;
+    const int n = b - a;
+    double best = 0;  // no deep stretch
+    for (unsigned mask = 1; mask < (1u << n); ++mask) {
+      double gain = 0;
+      bool ok = true;
+      for (int i = 0; i < n && ok; ++i) {
+        if (!(mask >> i & 1u)) continue;
+        const int t = a + i;
+        gain += std::max(em[static_cast<std::size_t>(2 * L + t)], em[static_cast<std::size_t>(6 * L + t)]) -
+                em[static_cast<std::size_t>(k * L + t)];
+        const bool first = i == 0 || !(mask >> (i - 1) & 1u), last = i == n - 1 || !(mask >> (i + 1) & 1u);
+        if (first) {
+          gain -= price;
+          ok &= i > 0 || (t == 0 && open_start);
+        }
+        if (last) ok &= i < n - 1 || (t == L - 1 && open_end);
+      }
+      if (ok) best = std::max(best, gain);
+    }
+    total += best;
+    a = b;
+  }
+  return total;
+}
+
+TEST_CASE("GeneGrammarDecoder: deep_intron_penalty equals brute force", "[losses][gene_grammar]") {
+  std::mt19937 g(31);
+  std::normal_distribution<double> nd(0.0, 1.0);
+  const CrfConstraints strict = CrfConstraints::gene_structure(false);
+  int deep_used = 0, strand_kept = 0;
+  for (int trial = 0; trial < 120; ++trial) {
+    const int L = 10 + trial % 3;
+    GeneGrammarOptions o;
+    o.deep_intron_penalty = trial % 5 == 0 ? 0.0 : 3.0 * std::abs(nd(g));
+    o.noncoding_start = o.noncoding_end = trial % 4 == 0;
+    o.one_gene = trial % 6 == 1;
+    o.gene_penalty = trial % 7 == 2 ? 2.0 : 0.0;
+    const bool closed = o.noncoding_start;
+    // Room for an intron: ATG, a donor GT, intron, an AG acceptor (or a - strand CT ... AC), often.
+    std::string s = motif_dna(g, L);
+    if (trial % 3 == 0) s.replace(0, 6, "ATGAGT").replace(static_cast<std::size_t>(L - 4), 2, "AG");
+    if (trial % 3 == 1) s.replace(1, 2, "CT").replace(static_cast<std::size_t>(L - 3), 2, "AC");
+    const Chain c = random_chain(g);
+    std::vector<double> em = random_emissions(g, L, 1.0);
+    for (int t = 0; t < L; ++t) em[static_cast<std::size_t>(2 * L + t)] += 1.5, em[static_cast<std::size_t>(6 * L + t)] += 1.5;
+    double best = -1e300;
+    std::vector<int> best_y;
+    bool some = false;
+    for_each_path(L, [&](const std::vector<int>& y) {
+      if (!is_gene_structure(s, y)) return;
+      if (closed && (y.front() != 8 || y.back() != 8)) return;
+      const int genes = gene_runs(y, false);
+      if (o.one_gene && (genes > 1 || (closed && genes == 0))) return;
+      some = true;
+      const double sc = path_score(c, em, L, y) - o.gene_penalty * gene_runs(y, true) +
+                        best_deep_gain(em, L, y, *o.deep_intron_penalty, !closed, !closed);
+      if (sc > best) best = sc, best_y = y;
+    });
+    if (!some) {
+      best_y.assign(static_cast<std::size_t>(L), 8);
+      best = path_score(c, em, L, best_y);
+    }
+    const GeneGrammarDecoder dec(std::span<const double>(c.trans), std::span<const double>(c.start),
+                                 std::span<const double>(c.end), strict, o);
+    const auto ids = ids_of(s);
+    std::vector<std::int8_t> out(static_cast<std::size_t>(L));
+    const double score = dec.decode(std::span<const std::uint8_t>(ids), std::span<const double>(em), std::span<std::int8_t>(out));
+    const std::vector<int> y(out.begin(), out.end());
+    INFO("trial " << trial << " seq " << s << " labels " << fmt::format("{}", fmt::join(y, "")) << " brute "
+                  << fmt::format("{}", fmt::join(best_y, "")));
+    CHECK(score == Approx(best).margin(1e-9));
+    const double gain = best_deep_gain(em, L, y, *o.deep_intron_penalty, !closed, !closed);
+    CHECK(path_score(c, em, L, y) - o.gene_penalty * gene_runs(y, true) + gain == Approx(best).margin(1e-9));
+    CHECK(is_gene_structure(s, y));
+    CHECK_FALSE(dec.first_violation(ids, out).has_value());
+    deep_used += gain > 0;
+    // A deep stretch is strand-blind in its score only: the labels keep the intron's own class.
+    strand_kept += gain > 0 && std::count(y.begin(), y.end(), 2) > 0 && std::count(y.begin(), y.end(), 6) == 0;
+  }
+  CHECK(deep_used > 15);   // the deep states are not idle
+  CHECK(strand_kept > 3);  // and + strand introns that use them stay intron+
+}
+
+TEST_CASE("GeneGrammarDecoder: options are checked", "[losses][gene_grammar]") {
+  CHECK_THROWS_WITH(GeneGrammarDecoder(GeneGrammarOptions{.gene_penalty = -1.0}), Catch::Contains("gene_penalty must be >= 0, got -1"));
+  CHECK_THROWS_WITH(GeneGrammarDecoder(GeneGrammarOptions{.deep_intron_penalty = -0.5}),
+                    Catch::Contains("deep_intron_penalty must be >= 0, got -0.5"));
+  CHECK_NOTHROW(GeneGrammarDecoder(GeneGrammarOptions{.deep_intron_penalty = 0.0}));
+}
+
 TEST_CASE("GeneGrammarDecoder: first_violation agrees with the independent checker", "[losses][gene_grammar]") {
   std::mt19937 g(11);
   const GeneGrammarDecoder dec;

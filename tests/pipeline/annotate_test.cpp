@@ -198,6 +198,7 @@ TEST_CASE("annotate: the grammar decoder, chunked as GeneModel::predict chunks",
   opt.predict.chunk = 1000;  // chrA: 3 chunks, chrB: one
   opt.predict.chunk_overlap = 200;
   opt.predict.decoder = GeneDecoder::grammar;
+  opt.predict.grammar.deep_intron_penalty = 5.0;  // deep intron states across chunk boundaries too
   const auto gff = dir / "out.gff3", tsv = dir / "out.tsv";
   annotate_fasta(ctx, ckpt, fasta, gff, tsv, opt);
   const auto rows = read_label_tsv(tsv);
@@ -208,7 +209,7 @@ TEST_CASE("annotate: the grammar decoder, chunked as GeneModel::predict chunks",
   // A record decoded in one piece is a gene structure that starts and ends outside genes.
   const GeneGrammarDecoder rules(GeneGrammarOptions{.noncoding_start = true, .noncoding_end = true});
   CHECK_FALSE(rules.first_violation(tokens::encode(seq_b), rows[1].labels).has_value());
-  CHECK_THAT(nucleo::testing::slurp(gff), Catch::Contains("gene-grammar Viterbi on the CRF"));
+  CHECK_THAT(nucleo::testing::slurp(gff), Catch::Contains("gene-grammar Viterbi on the CRF, deep_intron_penalty 5,"));
 }
 
 TEST_CASE("annotate: --no-crf, pretraining checkpoints and bad input", "[pipeline][annotate]") {

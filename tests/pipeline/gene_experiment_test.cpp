@@ -49,6 +49,9 @@ nlohmann::json tiny_config() {
   nlohmann::json cfg = tiny_gene_config();
   cfg["finetune"]["steps"] = 3;  // P != F, so the sums below are distinguishable
   cfg["arms"] = {"spt_crf", "scratch_finetune_budget", "spt", "scratch"};
+  // the decoder scan of every arm: model, and the grammar at 2 x 2 priors
+  cfg["predict"]["select"] = {{"enabled", true}, {"gene_penalty", {0.0, 5.0}}, {"deep_intron_penalty", {nullptr, 2.0}},
+                              {"one_gene_per_record", {false}}};
   return cfg;
 }
 
@@ -114,6 +117,22 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
     CHECK(g >= -1.0);
     CHECK(g <= 1.0);
     CHECK(arms.at(arm).at("test_grammar").contains("mcc_short_loci"));
+    // the decoder chosen on validation among predict.select's settings: the scan agrees with the
+    // arm's own evaluations, and the choice is the highest valid MCC
+    const auto& sel = arms.at(arm).at("decoder_selection");
+    const auto& grid = sel.at("grid");
+    REQUIRE(grid.size() == 5);
+    CHECK(grid[0].at("label") == "model");
+    CHECK(grid[0].at("valid_mcc").get<double>() == Approx(arms.at(arm).at("valid_mcc").get<double>()).margin(1e-12));
+    CHECK(grid[0].at("test_mcc").get<double>() == Approx(m).margin(1e-12));
+    CHECK(grid[1].at("label") == "grammar");
+    CHECK(grid[1].at("test_mcc").get<double>() == Approx(g).margin(1e-12));
+    std::size_t best = 0;
+    for (std::size_t i = 0; i < grid.size(); ++i)
+      if (grid[i].at("valid_mcc").get<double>() > grid[best].at("valid_mcc").get<double>()) best = i;
+    CHECK(sel.at("selected") == best);
+    CHECK(sel.at("test_mcc") == grid[best].at("test_mcc"));
+    CHECK(sel.at("label") == grid[best].at("label"));
     const auto rows = read_label_tsv(dir.path / arm / "test_predictions.tsv");
     REQUIRE(rows.size() == data.test().size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
@@ -132,7 +151,7 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
                      Catch::Contains("test split: 4 loci"));
   std::vector<std::string> row_arms;
   std::istringstream lines(md);
-  for (std::string line; std::getline(lines, line);)
+  for (std::string line; std::getline(lines, line) && line.rfind("Decoder chosen", 0) != 0;)
     if (line.rfind("| ", 0) == 0 && line.rfind("| arm ", 0) != 0) row_arms.push_back(line.substr(2, line.find(" |") - 2));
   CHECK(row_arms == cfg.at("arms").get<std::vector<std::string>>());
   CHECK_THAT(md, Catch::Contains("| scratch | 0 + 7 |"));
@@ -144,6 +163,12 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
   CHECK_THAT(md, Catch::Contains("grammar decoder") &&
                      Catch::Contains(fmt::format("| {:.4f} / {:.4f} |", arms.at("spt").at("test_grammar").at("mcc").get<double>(),
                                                  arms.at("spt").at("test_grammar").at("mcc_short_loci").get<double>())));
+
+  // and the decoder each arm chose, in a second table
+  const auto& ss = arms.at("spt").at("decoder_selection");
+  CHECK_THAT(md, Catch::Contains(fmt::format("| spt | {} | {:.4f} | {:.4f} | {:.4f} |", ss.at("label").get<std::string>(),
+                                             ss.at("valid_mcc").get<double>(), ss.at("test_mcc").get<double>(),
+                                             ss.at("test_mcc_short_loci").get<double>())));
 
   // an arm not run yet (an interrupted compare) is left out of the table
   auto partial = r;

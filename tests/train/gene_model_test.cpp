@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -115,6 +116,15 @@ TEST_CASE("predict_from_config: decoder and tie_intron_strands, with defaults fo
   cfg["predict"]["gene_penalty"] = -1.0;
   CHECK_THROWS_WITH(predict_from_config(cfg), Catch::Contains("predict.gene_penalty must be a number >= 0, got -1"));
   cfg["predict"]["gene_penalty"] = 0.0;
+  CHECK_FALSE(predict_from_config(cfg).grammar.deep_intron_penalty.has_value());  // absent: off
+  CHECK_FALSE(predict_from_config(default_gene_config()).grammar.deep_intron_penalty.has_value());  // null: off
+  cfg["predict"]["deep_intron_penalty"] = 320;
+  CHECK(predict_from_config(cfg).grammar.deep_intron_penalty == std::optional<double>(320.0));
+  cfg["predict"]["deep_intron_penalty"] = -2;
+  CHECK_THROWS_WITH(predict_from_config(cfg), Catch::Contains("predict.deep_intron_penalty must be null (off) or a number >= 0, got -2"));
+  cfg["predict"]["deep_intron_penalty"] = "high";
+  CHECK_THROWS_WITH(predict_from_config(cfg), Catch::Contains("got \"high\""));
+  cfg["predict"]["deep_intron_penalty"] = nullptr;
   cfg["predict"]["decoder"] = "viterbi";
   CHECK_THROWS_WITH(predict_from_config(cfg), Catch::Contains("predict.decoder must be \"model\" or \"grammar\""));
   CHECK(gene_decoder_name(gene_decoder_from_name("grammar")) == "grammar");
@@ -148,4 +158,88 @@ TEST_CASE("GeneModel: one_gene_per_record keeps one gene per record and refuses 
     CHECK_THROWS_WITH(model.predict(ctx, ids, o), Catch::Contains("one gene per chunk is not one gene per record"));
   }
   CHECK(several > 3);  // without it the grammar decoder finds several genes in these records
+}
+
+TEST_CASE("GeneModel: predict_each and evaluate_gene_each equal predict / evaluate_gene per setting",
+          "[train][gene_model]") {
+  CpuContext ctx(1);
+  ctx.set_training(false);
+  for (const bool crf : {true, false}) {
+    auto model = random_model(crf, crf ? 5 : 6);
+    std::vector<GenePredictOptions> settings(5);
+    for (auto& o : settings) o.window = SlidingWindowOptions{128, 32, 2};
+    settings[1].decoder = settings[2].decoder = settings[3].decoder = settings[4].decoder = GeneDecoder::grammar;
+    settings[2].grammar.gene_penalty = 3.0;
+    settings[3].grammar.deep_intron_penalty = 1.0;
+    settings[4].grammar.one_gene = true;
+    Rng rng(17);
+    std::vector<GeneExample> loci;
+    for (int i = 0; i < 5; ++i) {
+      GeneExample ex;
+      ex.name = fmt::format("locus{}", i);
+      ex.sequence = motif_rich_dna(rng, 300 + 90 * i);
+      for (std::size_t t = 0; t < ex.sequence.size(); ++t) ex.labels.push_back(static_cast<std::int8_t>(rng.uniform_int(9)));
+      loci.push_back(ex);
+    }
+    int differ = 0;
+    for (const auto& ex : loci) {
+      const auto ids = tokens::encode(ex.sequence);
+      const auto each = model.predict_each(ctx, ids, settings);
+      REQUIRE(each.size() == settings.size());
+      for (std::size_t i = 0; i < settings.size(); ++i) {
+        const GenePrediction one = model.predict(ctx, ids, settings[i]);
+        INFO("crf " << crf << " " << ex.name << " setting " << i);
+        CHECK(each[i].labels == one.labels);
+        CHECK(each[i].confidence == one.confidence);
+        differ += i > 0 && each[i].labels != each[0].labels;
+      }
+    }
+    CHECK(differ > 5);  // the settings do decode differently
+    const auto evs = evaluate_gene_each(ctx, model, loci, settings, 500);
+    for (std::size_t i = 0; i < settings.size(); ++i) {
+      const GeneEvaluation ev = evaluate_gene(ctx, model, loci, settings[i], false, 500);
+      CHECK(evs[i].mcc() == ev.mcc());
+      CHECK(evs[i].mcc_short() == ev.mcc_short());
+      CHECK(evs[i].short_count == ev.short_count);
+      CHECK(evs[i].all.total() == ev.all.total());
+    }
+    GenePredictOptions other = settings[0];
+    other.tie_intron_strands = true;
+    settings.push_back(other);
+    CHECK_THROWS_WITH(model.predict_each(ctx, tokens::encode(loci[0].sequence), settings),
+                      Catch::Contains("must share window, chunk and tie_intron_strands"));
+  }
+}
+
+TEST_CASE("decoder_grid_from_config: the model decoder and the grammar at every listed prior", "[train][gene_model]") {
+  nlohmann::json cfg = default_gene_config();
+  const auto grid = decoder_grid_from_config(cfg);
+  REQUIRE(grid.size() == 1 + 4 * 4);  // model, then gene_penalty fastest within deep_intron_penalty
+  CHECK(grid[0].decoder == GeneDecoder::model);
+  CHECK(grid[1].decoder == GeneDecoder::grammar);
+  CHECK(grid[1].grammar.gene_penalty == 0.0);
+  CHECK_FALSE(grid[1].grammar.deep_intron_penalty.has_value());
+  CHECK(grid[4].grammar.gene_penalty == 2560.0);
+  CHECK(grid[5].grammar.deep_intron_penalty == std::optional<double>(80.0));
+  CHECK(gene_decoder_setting_label(grid[0]) == "model");
+  CHECK(gene_decoder_setting_label(grid[1]) == "grammar");
+  CHECK(gene_decoder_setting_label(grid[6]) == "grammar gene_penalty 160 deep_intron 80");
+  CHECK(gene_decoder_setting_json(grid[5]) ==
+        nlohmann::json{{"decoder", "grammar"}, {"gene_penalty", 0.0}, {"deep_intron_penalty", 80.0}, {"one_gene_per_record", false}});
+  CHECK(gene_decoder_setting_json(grid[0]) == nlohmann::json{{"decoder", "model"}});
+  cfg["predict"]["select"]["one_gene_per_record"] = {false, true};
+  CHECK(decoder_grid_from_config(cfg).size() == 1 + 4 * 4 * 2);
+  CHECK(decoder_grid_from_config(cfg).back().grammar.one_gene);
+  cfg["predict"]["select"]["enabled"] = false;
+  CHECK(decoder_grid_from_config(cfg).empty());
+  cfg["predict"]["select"]["enabled"] = true;
+  cfg["predict"]["select"]["gene_penalty"] = nlohmann::json::array();
+  CHECK_THROWS_WITH(decoder_grid_from_config(cfg), Catch::Contains("predict.select.gene_penalty must be a non-empty list"));
+  cfg["predict"]["select"]["gene_penalty"] = {0.0, -5.0};
+  CHECK_THROWS_WITH(decoder_grid_from_config(cfg), Catch::Contains("predict.select.gene_penalty: -5.0 is not a number >= 0"));
+  cfg["predict"]["select"]["gene_penalty"] = {0.0};
+  cfg["predict"]["select"]["deep_intron_penalty"] = {"x"};
+  CHECK_THROWS_WITH(decoder_grid_from_config(cfg), Catch::Contains("neither null (off) nor a number >= 0"));
+  cfg["predict"].erase("select");  // a configuration saved before predict.select
+  CHECK(decoder_grid_from_config(cfg).empty());
 }

@@ -38,13 +38,19 @@
 /// + strand: nothing, "T", other; "TA", "TG", other; six codon states, the same for the - strand's
 /// reversed stop codons). Exons, donors, introns and acceptors each have the six, noncoding one,
 /// and short chains walk through the start and stop codons (2 + 2 + 2 + 3 states), and one more
-/// noncoding state follows the gene with `one_gene`: 59 states, so decoding costs O(T x 59) and
+/// noncoding state follows the gene with `one_gene`, and each intron codon state has a "deep" twin
+/// (`deep_intron_penalty`): 71 states, so decoding costs O(T x 59) and
 /// one byte of back-pointer per state and position. Scores are summed in double with a
 /// per-position shift, so a 1 Mb sequence keeps full precision.
 ///
 /// Priors on the number of genes (GeneGrammarOptions): `gene_penalty` is subtracted once per gene,
 /// `one_gene` allows at most one (exactly one between closed ends). They are the decoder's knobs,
 /// chosen by validation MCC; docs/results.md ("Gene-count priors") measures both.
+///
+/// Long introns (`deep_intron_penalty`): each intron codon state has a "deep" twin, entered at that
+/// price, that scores a position by the better of intron+ and intron-, so that the strand of a long
+/// intron is set by its splice sites and exons rather than by the head's guess 50 kb away from
+/// them (docs/results.md, "Deep introns"). Also chosen by validation MCC.
 ///
 /// The first position may be in any state (a window or chunk may begin inside a gene; an exon's codon
 /// state must fit the first base) and the last too, weighted by s and z as in the CRF; with
@@ -58,6 +64,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdint>
@@ -81,6 +88,16 @@ struct GeneGrammarOptions {
   /// (if the sequence has room for any gene; else none): for data sets of one gene per locus, as
   /// AUGUSTUS's --genemodel=exactlyone. The noncoding state after the gene is a state of its own.
   bool one_gene = false;
+  /// Long introns (off when empty): an intron may hold "deep" stretches whose positions are scored
+  /// by the better of intron+ and intron-, at this price per stretch (>= 0). Far from its splice
+  /// sites a network with a receptive field of a few kb cannot see an intron's strand; without
+  /// this, a 100 kb intron follows the head's weak strand guess at each position, and the other
+  /// strand's guesses become fake genes inside it (docs/results.md, "Deep introns"). A stretch
+  /// begins and ends inside the intron (at least one ordinary intron nucleotide after the donor
+  /// and before the acceptor) or at an open end of the sequence, and keeps the intron's label.
+  /// (Scoring deep positions by noncoding as well was measured and is worse: genes then swallow
+  /// their flanks.)
+  std::optional<double> deep_intron_penalty;
 };
 
 /// Where labels leave the grammar: the first position that no grammar path agreeing with the labels
@@ -95,12 +112,13 @@ struct GrammarViolation {
 class GeneGrammarDecoder {
  public:
   static constexpr int K = 9;
-  static constexpr int num_states = 59;
+  static constexpr int num_states = 71;
   using Chain = std::array<double, K * K>;
 
   /// A chain with every transition of the grammar scored 0 and no start/end preference: for
   /// decoding per-nucleotide log-probabilities (a model without CRF).
   explicit GeneGrammarDecoder(GeneGrammarOptions o = {}) : options_(o) {
+    check_options();
     trans_.fill(0.0);
     start_.fill(0.0);
     end_.fill(0.0);
@@ -112,6 +130,7 @@ class GeneGrammarDecoder {
   GeneGrammarDecoder(std::span<const S> transitions, std::span<const S> start, std::span<const S> end,
                      const CrfConstraints& constraints, GeneGrammarOptions o = {})
       : options_(o) {
+    check_options();
     NUCLEO_CHECK(transitions.size() == K * K && start.size() == K && end.size() == K,
                  "GeneGrammarDecoder: the chain must be over the {} gene classes ({} transitions, {} start, {} end)",
                  K, transitions.size(), start.size(), end.size());
@@ -139,6 +158,7 @@ class GeneGrammarDecoder {
 
   /// The 9-class label of each hidden state.
   static constexpr int label_of(int state) {
+    if (state >= kDeepF) return state < kDeepR ? 2 : 6;
     if (state == 0 || state == kAfterGene) return 8;
     if (state < kStartF) return kBlockLabel[static_cast<std::size_t>((state - 1) / 6)];
     return state < kStopF ? 0 : state < kStartR ? 8 : 4;  // the codon chains
@@ -157,18 +177,26 @@ class GeneGrammarDecoder {
     auto em = [&](int label, Index t) { return static_cast<double>(emissions[static_cast<std::size_t>(label * T + t)]); };
     std::vector<std::uint8_t> back(static_cast<std::size_t>(T * num_states));
     std::array<double, num_states> v{}, nv{};
-    for (int s = 0; s < num_states; ++s) v[s] = can_start(s, ids) ? start_[label_of(s)] + em(label_of(s), 0) : kNeg;
-    double shift = 0;
+    // A deep intron state's emission: the better of the two intron classes (strand-blind).
+    auto em_state = [&](int s, Index t) {
+      return s >= kDeepF ? std::max(em(2, t), em(6, t)) : em(label_of(s), t);
+    };
     const double gene_penalty = options_.gene_penalty;
+    const double deep_penalty = options_.deep_intron_penalty.value_or(0.0);
+    for (int s = 0; s < num_states; ++s)  // a deep stretch at the start pays its price too
+      v[s] = can_start(s, ids) ? start_[label_of(s)] + em_state(s, 0) - (s >= kDeepF ? deep_penalty : 0.0) : kNeg;
+    double shift = 0;
     for (Index t = 1; t < T; ++t) {
       std::uint8_t* bp = back.data() + t * num_states;
       step(ids, t, [&](int from, int to) {
-        const double c = v[from] + trans_[label_of(from) * K + label_of(to)] - (from == 0 && (to == kStartF || to == kStopR) ? gene_penalty : 0.0);
+        double c = v[from] + trans_[label_of(from) * K + label_of(to)];
+        if (from == 0 && (to == kStartF || to == kStopR)) c -= gene_penalty;  // a gene begins
+        if (to >= kDeepF && from < kDeepF) c -= deep_penalty;                 // a deep stretch begins
         if (c > nv[to]) nv[to] = c, bp[to] = static_cast<std::uint8_t>(from);
       }, nv);
       double m = kNeg;
       for (int s = 0; s < num_states; ++s) {
-        if (nv[s] > kNeg / 2) nv[s] += em(label_of(s), t);
+        if (nv[s] > kNeg / 2) nv[s] += em_state(s, t);
         m = std::max(m, nv[s]);
       }
       NUCLEO_CHECK(m > kNeg / 2, "GeneGrammarDecoder::decode: no grammar path reaches position {} (emissions must be finite)", t);
@@ -226,8 +254,9 @@ class GeneGrammarDecoder {
   // acceptor, intron, donor (genomic order of a - strand intron); then the codon chains: + start
   // (A, T of ATG; the G is exon state 0), + stop (first two bases; the third is noncoding state 0),
   // - stop (second and third base of TTA/CTA/TCA; the first is state 0), - start (C, A, T of CAT).
+  // Last, the deep twins of the + and - intron codon states.
   enum Block : int { kExonF = 1, kDonorF = 7, kIntronF = 13, kAccF = 19, kExonR = 25, kAccR = 31, kIntronR = 37, kDonorR = 43,
-                     kStartF = 49, kStopF = 51, kStopR = 53, kStartR = 55, kAfterGene = 58 };
+                     kStartF = 49, kStopF = 51, kStopR = 53, kStartR = 55, kAfterGene = 58, kDeepF = 59, kDeepR = 65 };
   static constexpr std::array<int, 8> kBlockLabel = {0, 1, 2, 3, 4, 7, 6, 5};
   static constexpr std::uint8_t kA = 0, kC = 1, kG = 2, kT = 3;
 
@@ -264,6 +293,7 @@ class GeneGrammarDecoder {
   constexpr bool can_start(int s, std::span<const std::uint8_t> ids) const {
     if (options_.noncoding_start) return s == 0;
     if (s == kAfterGene) return false;  // only a gene's end leads there
+    if (s >= kDeepF) return options_.deep_intron_penalty.has_value();  // a window inside a long intron
     if (s >= kStartF) return s == kStartR && ids.size() >= 3 && ids[0] == kC && ids[1] == kA && ids[2] == kT;
     const std::uint8_t b = ids[0];
     const bool fwd = s >= kExonF && s < kExonF + 6, rev = s >= kExonR && s < kExonR + 6;
@@ -295,6 +325,7 @@ class GeneGrammarDecoder {
     const auto base = static_cast<std::uint8_t>(b);
     auto tri = [&](Index i, int x, int y, int z) { return at(i) == x && at(i + 1) == y && at(i + 2) == z; };
     const bool gc = options_.gc_donors;
+    const bool deep = options_.deep_intron_penalty.has_value();
     const bool start_fwd = tri(t, kA, kT, kG);
     const bool stop_fwd = tri(t, kT, kA, kA) || tri(t, kT, kA, kG) || tri(t, kT, kG, kA);
     const bool donor_fwd = b == kG && (at(t + 1) == kT || (gc && at(t + 1) == kC));
@@ -345,7 +376,23 @@ class GeneGrammarDecoder {
       relax(kAccR + c, kIntronR + c);
       relax(kIntronR + c, kIntronR + c);
       if (donor_rev) relax(kIntronR + c, kDonorR + c);
+
+      if (deep) {  // an intron's deep stretches: in from and back to the same codon state
+        for (const int in : {kIntronF, kIntronR}) {
+          const int d = in == kIntronF ? kDeepF : kDeepR;
+          relax(in + c, d + c);
+          relax(d + c, d + c);
+          relax(d + c, in + c);
+        }
+      }
     }
+  }
+
+  void check_options() const {
+    if (!(options_.gene_penalty >= 0))
+      throw ConfigError(fmt::format("GeneGrammarOptions: gene_penalty must be >= 0, got {}", options_.gene_penalty));
+    if (options_.deep_intron_penalty && !(*options_.deep_intron_penalty >= 0))
+      throw ConfigError(fmt::format("GeneGrammarOptions: deep_intron_penalty must be >= 0, got {}", *options_.deep_intron_penalty));
   }
 
   GeneGrammarOptions options_;

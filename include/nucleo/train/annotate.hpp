@@ -286,13 +286,17 @@ inline AnnotateSummary annotate_fasta(CpuContext& ctx, const std::filesystem::pa
                                      info.size, rep.summary()));
     }
     AnnotateOptions oo = o;
-    oo.comments.insert(oo.comments.begin(),
-                       fmt::format("nucleo {} gene models from {} (model {}, {}, head {})", version_string,
-                                   checkpoint.filename().string(), info.size,
-                                   o.predict.decoder == GeneDecoder::grammar
-                                       ? (crf ? "gene-grammar Viterbi on the CRF" : "gene-grammar Viterbi on the head")
-                                       : (crf ? "CRF Viterbi" : (info.crf ? "argmax, CRF not used" : "argmax")),
-                                   activation_name(info.head_activation)));
+    std::string decoder = o.predict.decoder == GeneDecoder::grammar
+                              ? (crf ? "gene-grammar Viterbi on the CRF" : "gene-grammar Viterbi on the head")
+                              : (crf ? "CRF Viterbi" : (info.crf ? "argmax, CRF not used" : "argmax"));
+    if (o.predict.decoder == GeneDecoder::grammar) {  // the decoder's knobs, so that the file says how it was made
+      const auto& g = o.predict.grammar;
+      if (g.gene_penalty > 0) decoder += fmt::format(", gene_penalty {}", g.gene_penalty);
+      if (g.deep_intron_penalty) decoder += fmt::format(", deep_intron_penalty {}", *g.deep_intron_penalty);
+    }
+    oo.comments.insert(oo.comments.begin(), fmt::format("nucleo {} gene models from {} (model {}, {}, head {})",
+                                                        version_string, checkpoint.filename().string(), info.size,
+                                                        decoder, activation_name(info.head_activation)));
     return annotate_fasta(ctx, model, fasta, gff_out, tsv_out, oo);
   });
 }

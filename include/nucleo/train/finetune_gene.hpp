@@ -50,8 +50,39 @@ struct GeneFinetuneOptions {
   /// With predict.decoder = model: also score the test split with the grammar decoder (same
   /// checkpoint, selected by the model decoder's validation MCC), as summary "test_grammar".
   bool test_with_grammar = true;
+  /// Decoder settings to choose from by validation MCC after training (compare's predict.select;
+  /// empty: none), reported as summary "decoder_selection" (select_gene_decoder).
+  std::vector<GenePredictOptions> decoder_grid{};
   ProgressOptions progress{};
 };
+
+/// Scores `model` on `valid` and `test` under every setting of `grid` (one network pass per locus)
+/// and chooses the setting of highest validation MCC (the first of equals), as BEND chooses
+/// checkpoints; the test split plays no part in the choice. Returns the whole scan and the choice.
+template <class Encoder>
+nlohmann::json select_gene_decoder(CpuContext& ctx, GeneModel<Encoder>& model, std::span<const GeneExample> valid,
+                                   std::span<const GeneExample> test, std::span<const GenePredictOptions> grid) {
+  NUCLEO_CHECK(!grid.empty(), "select_gene_decoder: no decoder settings to choose from");
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto v = evaluate_gene_each(ctx, model, valid, grid);
+  const auto t = evaluate_gene_each(ctx, model, test, grid);
+  nlohmann::json rows = nlohmann::json::array();
+  std::size_t best = 0;
+  for (std::size_t i = 0; i < grid.size(); ++i) {
+    rows.push_back({{"setting", gene_decoder_setting_json(grid[i])},
+                    {"label", gene_decoder_setting_label(grid[i])},
+                    {"valid_mcc", v[i].mcc()},
+                    {"test_mcc", t[i].mcc()},
+                    {"test_mcc_short_loci", t[i].mcc_short()}});
+    if (v[i].mcc() > v[best].mcc()) best = i;
+  }
+  nlohmann::json j = rows[best];
+  j["rule"] = "highest valid MCC (first of equals); the test split is not used to choose";
+  j["selected"] = best;
+  j["grid"] = rows;
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return j;
+}
 
 /// Tokenised examples with per-nucleotide labels, for the Batcher.
 inline std::vector<Example> gene_examples(std::span<const GeneExample> in) {
@@ -188,6 +219,14 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
       g.decoder = GeneDecoder::grammar;
       const GeneEvaluation ev = evaluate_gene(ctx, model, test, g);  // the trainer left the best weights loaded
       r.summary["test_grammar"] = {{"mcc", ev.mcc()}, {"mcc_short_loci", ev.mcc_short()}};
+    }
+    if (!opt.decoder_grid.empty()) {
+      fmt::print(stderr, "decoder selection: {} settings on the valid and test splits\n", opt.decoder_grid.size());
+      const nlohmann::json sel = select_gene_decoder(ctx, model, valid, test, opt.decoder_grid);
+      fmt::print(stderr, "decoder selection: {} (valid MCC {:.4f}, test MCC {:.4f}) in {:.0f} s\n",
+                 sel.at("label").get<std::string>(), sel.at("valid_mcc").get<double>(), sel.at("test_mcc").get<double>(),
+                 sel.at("seconds").get<double>());
+      r.summary["decoder_selection"] = sel;
     }
   }
   if (test_evaluation) *test_evaluation = std::move(test_ev);

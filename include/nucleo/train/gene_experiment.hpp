@@ -35,6 +35,7 @@
 #include <sstream>
 #include <chrono>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -55,7 +56,12 @@ inline nlohmann::json default_gene_config() {
   j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
   j["head_activation"] = "gelu";
   j["crf_ce_weight"] = 1.0;
-  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}, {"gene_penalty", 0.0}, {"one_gene_per_record", false}};
+  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}, {"gene_penalty", 0.0}, {"one_gene_per_record", false}, {"deep_intron_penalty", nullptr},
+                  // compare: the decoder settings scanned per arm, chosen by valid MCC (decoder_grid_from_config)
+                  {"select", {{"enabled", true},
+                              {"gene_penalty", {0.0, 160.0, 640.0, 2560.0}},
+                              {"deep_intron_penalty", {nullptr, 80.0, 320.0, 1280.0}},
+                              {"one_gene_per_record", {false}}}}};
   j["arms"] = {"scratch", "spt", "spt_crf", "scratch_finetune_budget"};
   j["sample_efficiency"] = {{"fractions", {0.1, 0.25, 1.0}}};  // only the sample-efficiency command reads it
   return j;
@@ -100,7 +106,53 @@ inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
   p.grammar.one_gene = cfg.at("predict").value("one_gene_per_record", false);
   if (!(p.grammar.gene_penalty >= 0))
     throw ConfigError(fmt::format("predict.gene_penalty must be a number >= 0, got {}", p.grammar.gene_penalty));
+  // null (the default): no deep intron stretches; a number >= 0: their price (GeneGrammarOptions).
+  if (const auto d = cfg.at("predict").value("deep_intron_penalty", nlohmann::json()); !d.is_null()) {
+    if (!d.is_number() || !(d.get<double>() >= 0))
+      throw ConfigError(fmt::format("predict.deep_intron_penalty must be null (off) or a number >= 0, got {}", d.dump()));
+    p.grammar.deep_intron_penalty = d.get<double>();
+  }
   return p;
+}
+
+/// The decoder settings that compare scans for each arm (predict.select): the model decoder, and the
+/// grammar decoder at every combination of the listed gene_penalty, deep_intron_penalty (null: off)
+/// and one_gene_per_record values, each on top of the configuration's predict settings. Empty when
+/// predict.select.enabled is false or the configuration has no predict.select (saved before it).
+inline std::vector<GenePredictOptions> decoder_grid_from_config(const nlohmann::json& cfg) {
+  const GenePredictOptions base = predict_from_config(cfg);
+  std::vector<GenePredictOptions> grid;
+  const auto& pr = cfg.at("predict");
+  if (!pr.contains("select") || !pr.at("select").value("enabled", false)) return grid;
+  const auto& sel = pr.at("select");
+  auto list = [&](const char* key) {
+    const auto& v = sel.at(key);
+    if (!v.is_array() || v.empty())
+      throw ConfigError(fmt::format("predict.select.{} must be a non-empty list, got {}", key, v.dump()));
+    return v;
+  };
+  for (const auto& g : list("gene_penalty"))
+    if (!g.is_number() || !(g.get<double>() >= 0))
+      throw ConfigError(fmt::format("predict.select.gene_penalty: {} is not a number >= 0", g.dump()));
+  for (const auto& d : list("deep_intron_penalty"))
+    if (!d.is_null() && (!d.is_number() || !(d.get<double>() >= 0)))
+      throw ConfigError(fmt::format("predict.select.deep_intron_penalty: {} is neither null (off) nor a number >= 0", d.dump()));
+  for (const auto& b : list("one_gene_per_record"))
+    if (!b.is_boolean()) throw ConfigError(fmt::format("predict.select.one_gene_per_record: {} is not true or false", b.dump()));
+  GenePredictOptions m = base;
+  m.decoder = GeneDecoder::model;
+  grid.push_back(m);
+  for (const auto& b : sel.at("one_gene_per_record"))
+    for (const auto& d : sel.at("deep_intron_penalty"))
+      for (const auto& g : sel.at("gene_penalty")) {
+        GenePredictOptions o = base;
+        o.decoder = GeneDecoder::grammar;
+        o.grammar.gene_penalty = g.get<double>();
+        o.grammar.deep_intron_penalty = d.is_null() ? std::nullopt : std::optional<double>(d.get<double>());
+        o.grammar.one_gene = b.get<bool>();
+        grid.push_back(o);
+      }
+  return grid;
 }
 
 /// Write per-locus predictions as `id<TAB>sequence<TAB>labels` (the export format of nucleo-data).
@@ -140,7 +192,8 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
   const StageConfig fin = cfg.at("finetune").get<StageConfig>();
   const auto arms = arms_from_config(cfg, gene_arm_names());
   const auto fine_train = train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
-  (void)predict_from_config(cfg);  // an unknown predict.decoder is refused before anything is trained
+  // An unknown predict.decoder or a bad predict.select is refused before anything is trained.
+  const std::vector<GenePredictOptions> decoder_grid = decoder_grid_from_config(cfg);
   // Only a configuration that passed every check above is saved (and claims `out`).
   claim_output_dir(out, cfg);
 
@@ -177,6 +230,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     fo.crf_ce_weight = cfg.at("crf_ce_weight").get<double>();
     fo.head_activation = activation_from_config(cfg);
     fo.predict = predict_from_config(cfg);
+    fo.decoder_grid = decoder_grid;
     fo.progress = progress;
     std::int64_t total = fin.steps;
     if (arm == "spt" || arm == "spt_crf") {
@@ -230,6 +284,20 @@ inline std::string gene_results_markdown(const nlohmann::json& results) {
                      r.contains("test_mcc_short_loci") ? fmt::format("{:.4f}", r.at("test_mcc_short_loci").get<double>()) : "-",
                      grammar, secs);
   }
+  // The decoder each arm's validation loci chose (predict.select), and what it scores on test.
+  std::string sel;
+  for (const auto& arm_name : results.at("arm_order")) {
+    const std::string arm = arm_name.get<std::string>();
+    if (!results.at("arms").contains(arm) || !results.at("arms").at(arm).contains("decoder_selection")) continue;
+    const auto& d = results.at("arms").at(arm).at("decoder_selection");
+    sel += fmt::format("| {} | {} | {:.4f} | {:.4f} | {:.4f} |\n", arm, d.at("label").get<std::string>(),
+                       d.at("valid_mcc").get<double>(), d.at("test_mcc").get<double>(),
+                       d.at("test_mcc_short_loci").get<double>());
+  }
+  if (!sel.empty())
+    s += "\nDecoder chosen per arm by validation MCC among the predict.select settings (the whole scan is in "
+         "results.json, decoder_selection.grid):\n\n| arm | decoder | valid MCC | test MCC | test MCC, loci <= 14 kb |\n"
+         "|---|---|---|---|---|\n" + sel;
   return s;
 }
 

@@ -73,6 +73,27 @@ struct GenePredictOptions {
   bool tie_intron_strands = false;             ///< score intron+ and intron- alike (log of their mean)
 };
 
+/// The decoder settings of `o` as JSON (what a decoder scan reports per row).
+inline nlohmann::json gene_decoder_setting_json(const GenePredictOptions& o) {
+  nlohmann::json j = {{"decoder", std::string(gene_decoder_name(o.decoder))}};
+  if (o.decoder == GeneDecoder::grammar) {
+    j["gene_penalty"] = o.grammar.gene_penalty;
+    j["deep_intron_penalty"] = o.grammar.deep_intron_penalty ? nlohmann::json(*o.grammar.deep_intron_penalty) : nlohmann::json();
+    j["one_gene_per_record"] = o.grammar.one_gene;
+  }
+  return j;
+}
+
+/// The same as a short label: "model", "grammar", "grammar gene_penalty 640 deep 320", ...
+inline std::string gene_decoder_setting_label(const GenePredictOptions& o) {
+  std::string s(gene_decoder_name(o.decoder));
+  if (o.decoder != GeneDecoder::grammar) return s;
+  if (o.grammar.gene_penalty > 0) s += fmt::format(" gene_penalty {}", o.grammar.gene_penalty);
+  if (o.grammar.deep_intron_penalty) s += fmt::format(" deep_intron {}", *o.grammar.deep_intron_penalty);
+  if (o.grammar.one_gene) s += " one_gene";
+  return s;
+}
+
 template <class Encoder>
 class GeneModel {
  public:
@@ -142,6 +163,35 @@ class GeneModel {
     return p;
   }
 
+  /// `ids` predicted under each of `settings` (decoder settings of one sequence, e.g. a scan of
+  /// the grammar's priors) from one pass of the network: equal to predict(ctx, ids, settings[i])
+  /// for every i. The settings must agree in window, chunk and tie_intron_strands (what the network
+  /// pass depends on). Records longer than the chunk are predicted per setting.
+  std::vector<GenePrediction> predict_each(CpuContext& ctx, std::span<const std::uint8_t> ids,
+                                           std::span<const GenePredictOptions> settings) {
+    std::vector<GenePrediction> out;
+    if (settings.empty()) return out;
+    const GenePredictOptions& f = settings.front();
+    for (const GenePredictOptions& o : settings)
+      NUCLEO_CHECK(o.window.window == f.window.window && o.window.overlap == f.window.overlap && o.chunk == f.chunk &&
+                       o.chunk_overlap == f.chunk_overlap && o.tie_intron_strands == f.tie_intron_strands,
+                   "GeneModel::predict_each: the settings must share window, chunk and tie_intron_strands");
+    const Index L = static_cast<Index>(ids.size());
+    if (L > f.chunk || L == 0) {
+      for (const GenePredictOptions& o : settings) out.push_back(predict(ctx, ids, o));
+      return out;
+    }
+    const RowMatrix<float> logits = scores(ctx, ids, f);
+    for (const GenePredictOptions& o : settings) {
+      GenePrediction p;
+      p.labels.assign(ids.size(), 8);
+      p.confidence.assign(ids.size(), 0.0f);
+      decode_scores(ctx, ids, logits, true, true, p, o);
+      out.push_back(std::move(p));
+    }
+    return out;
+  }
+
  private:
   /// One chunk of a record: `record_start` / `record_end` say whether the chunk begins / ends where
   /// the record does.
@@ -158,10 +208,13 @@ class GeneModel {
   /// begins / ends where the record does (the grammar decoder's noncoding_ends apply there only).
   void decode(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
               GenePrediction& p, const GenePredictOptions& o = {}) {
+    decode_scores(ctx, ids, scores(ctx, ids, o), record_start, record_end, p, o);
+  }
+
+  /// The head's logits for `ids` (K x L, by o.window's sliding windows), intron strands tied with
+  /// o.tie_intron_strands: what every decoder reads.
+  RowMatrix<float> scores(CpuContext& ctx, std::span<const std::uint8_t> ids, const GenePredictOptions& o) {
     const Index L = static_cast<Index>(ids.size());
-    GeneGrammarOptions rules = o.grammar;
-    rules.noncoding_start = o.noncoding_ends && record_start;
-    rules.noncoding_end = o.noncoding_ends && record_end;
     auto model = [&](const WindowBatch& wb, Tensor3<float>& out) {
       ctx.set_lengths(wb.lengths);
       if constexpr (std::is_same_v<scalar_type, float>) {
@@ -182,6 +235,17 @@ class GeneModel {
         logits(kIntronPlus, l) = logits(kIntronMinus, l) = m + std::log(0.5f * (std::exp(a - m) + std::exp(b - m)));
       }
     }
+    ctx.clear_lengths();
+    return logits;
+  }
+
+  /// Labels of `ids` from its logits (consumed) under the decoder settings of `o`.
+  void decode_scores(CpuContext& ctx, std::span<const std::uint8_t> ids, RowMatrix<float> logits, bool record_start,
+                     bool record_end, GenePrediction& p, const GenePredictOptions& o) {
+    const Index L = static_cast<Index>(ids.size());
+    GeneGrammarOptions rules = o.grammar;
+    rules.noncoding_start = o.noncoding_ends && record_start;
+    rules.noncoding_end = o.noncoding_ends && record_end;
     auto put = [&](Index l, int t, float conf) {
       p.labels[static_cast<std::size_t>(l)] = static_cast<std::int8_t>(t);
       p.confidence[static_cast<std::size_t>(l)] = conf;
@@ -250,6 +314,18 @@ struct GeneEvaluation {
   double mcc() const { return matthews_corrcoef(all); }
   double mcc_short() const { return matthews_corrcoef(short_loci); }
 
+  /// Pool one locus's prediction (unlabelled positions, label < 0, are skipped).
+  void add(const GeneExample& ex, const GenePrediction& p) {
+    const bool is_short = static_cast<Index>(ex.sequence.size()) <= short_max;
+    for (std::size_t i = 0; i < ex.labels.size(); ++i) {
+      if (ex.labels[i] < 0) continue;
+      all.add(ex.labels[i], p.labels[i]);
+      if (is_short) short_loci.add(ex.labels[i], p.labels[i]);
+    }
+    ++loci;
+    if (is_short) ++short_count;
+  }
+
   nlohmann::json to_json() const {
     std::vector<std::string> names(kGeneClassNames.begin(), kGeneClassNames.end());
     nlohmann::json j;
@@ -276,17 +352,28 @@ GeneEvaluation evaluate_gene(CpuContext& ctx, GeneModel<Encoder>& model, std::sp
   GeneEvaluation ev;
   ev.short_max = short_max;
   for (const GeneExample& ex : examples) {
-    const auto ids = tokens::encode(ex.sequence);
-    GenePrediction p = model.predict(ctx, ids, o);
-    const bool is_short = static_cast<Index>(ex.sequence.size()) <= short_max;
-    for (std::size_t i = 0; i < ex.labels.size(); ++i) {
-      if (ex.labels[i] < 0) continue;
-      ev.all.add(ex.labels[i], p.labels[i]);
-      if (is_short) ev.short_loci.add(ex.labels[i], p.labels[i]);
-    }
-    ++ev.loci;
-    if (is_short) ++ev.short_count;
+    GenePrediction p = model.predict(ctx, tokens::encode(ex.sequence), o);
+    ev.add(ex, p);
     if (keep_predictions) ev.predictions.push_back(std::move(p));
+  }
+  ctx.set_training(was_training);
+  return ev;
+}
+
+/// evaluate_gene under each of `settings` (decoder settings that share the network pass, see
+/// GeneModel::predict_each), one pass of the network per locus: result i equals
+/// evaluate_gene(ctx, model, examples, settings[i]).
+template <class Encoder>
+std::vector<GeneEvaluation> evaluate_gene_each(CpuContext& ctx, GeneModel<Encoder>& model,
+                                               std::span<const GeneExample> examples,
+                                               std::span<const GenePredictOptions> settings, Index short_max = 14000) {
+  const bool was_training = ctx.training();
+  ctx.set_training(false);
+  std::vector<GeneEvaluation> ev(settings.size());
+  for (auto& e : ev) e.short_max = short_max;
+  for (const GeneExample& ex : examples) {
+    const auto ps = model.predict_each(ctx, tokens::encode(ex.sequence), settings);
+    for (std::size_t i = 0; i < ps.size(); ++i) ev[i].add(ex, ps[i]);
   }
   ctx.set_training(was_training);
   return ev;
