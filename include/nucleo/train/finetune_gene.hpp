@@ -214,19 +214,35 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
   if (r.train.test) {
     r.summary["test_mcc"] = r.train.test->metric;
     r.summary["test"] = r.train.test->extra;
-    if (opt.test_with_grammar && opt.predict.decoder != GeneDecoder::grammar) {
-      GenePredictOptions g = opt.predict;
-      g.decoder = GeneDecoder::grammar;
-      const GeneEvaluation ev = evaluate_gene(ctx, model, test, g);  // the trainer left the best weights loaded
-      r.summary["test_grammar"] = {{"mcc", ev.mcc()}, {"mcc_short_loci", ev.mcc_short()}};
-    }
+    // The trainer left the best weights loaded.
+    nlohmann::json sel;
     if (!opt.decoder_grid.empty()) {
       fmt::print(stderr, "decoder selection: {} settings on the valid and test splits\n", opt.decoder_grid.size());
-      const nlohmann::json sel = select_gene_decoder(ctx, model, valid, test, opt.decoder_grid);
+      sel = select_gene_decoder(ctx, model, valid, test, opt.decoder_grid);
       fmt::print(stderr, "decoder selection: {} (valid MCC {:.4f}, test MCC {:.4f}) in {:.0f} s\n",
                  sel.at("label").get<std::string>(), sel.at("valid_mcc").get<double>(), sel.at("test_mcc").get<double>(),
                  sel.at("seconds").get<double>());
       r.summary["decoder_selection"] = sel;
+    }
+    if (opt.test_with_grammar && opt.predict.decoder != GeneDecoder::grammar) {
+      GenePredictOptions g = opt.predict;
+      g.decoder = GeneDecoder::grammar;
+      // The scan holds this setting when the grid was built from the same predict options: reuse it.
+      std::optional<nlohmann::json> from_scan;
+      for (std::size_t i = 0; i < opt.decoder_grid.size() && !from_scan; ++i) {
+        const GenePredictOptions& o = opt.decoder_grid[i];
+        if (gene_decoder_setting_json(o) == gene_decoder_setting_json(g) && o.tie_intron_strands == g.tie_intron_strands &&
+            o.noncoding_ends == g.noncoding_ends && o.grammar.gc_donors == g.grammar.gc_donors &&
+            o.window.window == g.window.window && o.window.overlap == g.window.overlap)
+          from_scan = nlohmann::json{{"mcc", sel.at("grid")[i].at("test_mcc")},
+                                     {"mcc_short_loci", sel.at("grid")[i].at("test_mcc_short_loci")}};
+      }
+      if (from_scan) {
+        r.summary["test_grammar"] = *from_scan;
+      } else {
+        const GeneEvaluation ev = evaluate_gene(ctx, model, test, g);
+        r.summary["test_grammar"] = {{"mcc", ev.mcc()}, {"mcc_short_loci", ev.mcc_short()}};
+      }
     }
   }
   if (test_evaluation) *test_evaluation = std::move(test_ev);
