@@ -191,10 +191,26 @@ int gene_runs(const std::vector<int>& y, bool inside_only) {
   return n;
 }
 
+// The decoder's best path for chain c (strict 9-class constraints) under options o.
+struct Decoded {
+  double score = 0;
+  std::vector<int> labels;
+  std::vector<std::int8_t> raw;  // the same, as the decoder writes them
+};
+Decoded decode_with(const Chain& c, const GeneGrammarOptions& o, const std::vector<std::uint8_t>& ids,
+                    const std::vector<double>& em) {
+  const GeneGrammarDecoder dec(std::span<const double>(c.trans), std::span<const double>(c.start),
+                               std::span<const double>(c.end), CrfConstraints::gene_structure(false), o);
+  Decoded d;
+  d.raw.resize(ids.size());
+  d.score = dec.decode(std::span<const std::uint8_t>(ids), std::span<const double>(em), std::span<std::int8_t>(d.raw));
+  d.labels.assign(d.raw.begin(), d.raw.end());
+  return d;
+}
+
 TEST_CASE("GeneGrammarDecoder: gene_penalty and one_gene equal brute force", "[losses][gene_grammar]") {
   std::mt19937 g(23);
   std::normal_distribution<double> nd(0.0, 1.0);
-  const CrfConstraints strict = CrfConstraints::gene_structure(false);
   int one_gene_wins = 0, penalty_changed = 0, none_fits = 0;
   for (int trial = 0; trial < 120; ++trial) {
     const int L = 9 + (trial / 4) % 4;
@@ -230,18 +246,15 @@ TEST_CASE("GeneGrammarDecoder: gene_penalty and one_gene equal brute force", "[l
       best_y.assign(static_cast<std::size_t>(L), 8);
       best = path_score(c, em, L, best_y);
     }
-    const GeneGrammarDecoder dec(std::span<const double>(c.trans), std::span<const double>(c.start),
-                                 std::span<const double>(c.end), strict, o);
     const auto ids = ids_of(s);
-    std::vector<std::int8_t> out(static_cast<std::size_t>(L));
-    const double score = dec.decode(std::span<const std::uint8_t>(ids), std::span<const double>(em), std::span<std::int8_t>(out));
-    const std::vector<int> y(out.begin(), out.end());
+    const Decoded d = decode_with(c, o, ids, em);
+    const std::vector<int>& y = d.labels;
     INFO("trial " << trial << " seq " << s << " labels " << fmt::format("{}", fmt::join(y, "")));
-    CHECK(score == Approx(best).margin(1e-9));
+    CHECK(d.score == Approx(best).margin(1e-9));
     CHECK(path_score(c, em, L, y) - o.gene_penalty * gene_runs(y, true) == Approx(best).margin(1e-9));
     CHECK(is_gene_structure(s, y));
     if (o.one_gene) CHECK(gene_runs(y, false) <= 1);
-    CHECK_FALSE(dec.first_violation(ids, out).has_value());
+    CHECK_FALSE(GeneGrammarDecoder(o).first_violation(ids, d.raw).has_value());
     one_gene_wins += o.one_gene && closed && gene_runs(y, false) == 1;
     penalty_changed += some_one && gene_runs(y, true) < gene_runs(unpenalised_y, true);  // fewer genes for it
   }
@@ -290,7 +303,6 @@ double best_deep_gain(const std::vector<double>& em, int L, const std::vector<in
 TEST_CASE("GeneGrammarDecoder: deep_intron_penalty equals brute force", "[losses][gene_grammar]") {
   std::mt19937 g(31);
   std::normal_distribution<double> nd(0.0, 1.0);
-  const CrfConstraints strict = CrfConstraints::gene_structure(false);
   int deep_used = 0, strand_kept = 0;
   for (int trial = 0; trial < 120; ++trial) {
     const int L = 10 + trial % 3;
@@ -324,19 +336,16 @@ TEST_CASE("GeneGrammarDecoder: deep_intron_penalty equals brute force", "[losses
       best_y.assign(static_cast<std::size_t>(L), 8);
       best = path_score(c, em, L, best_y);
     }
-    const GeneGrammarDecoder dec(std::span<const double>(c.trans), std::span<const double>(c.start),
-                                 std::span<const double>(c.end), strict, o);
     const auto ids = ids_of(s);
-    std::vector<std::int8_t> out(static_cast<std::size_t>(L));
-    const double score = dec.decode(std::span<const std::uint8_t>(ids), std::span<const double>(em), std::span<std::int8_t>(out));
-    const std::vector<int> y(out.begin(), out.end());
+    const Decoded d = decode_with(c, o, ids, em);
+    const std::vector<int>& y = d.labels;
     INFO("trial " << trial << " seq " << s << " labels " << fmt::format("{}", fmt::join(y, "")) << " brute "
                   << fmt::format("{}", fmt::join(best_y, "")));
-    CHECK(score == Approx(best).margin(1e-9));
+    CHECK(d.score == Approx(best).margin(1e-9));
     const double gain = best_deep_gain(em, L, y, *o.deep_intron_penalty, !closed, !closed);
     CHECK(path_score(c, em, L, y) - o.gene_penalty * gene_runs(y, true) + gain == Approx(best).margin(1e-9));
     CHECK(is_gene_structure(s, y));
-    CHECK_FALSE(dec.first_violation(ids, out).has_value());
+    CHECK_FALSE(GeneGrammarDecoder(o).first_violation(ids, d.raw).has_value());
     deep_used += gain > 0;
     // A deep stretch is strand-blind in its score only: the labels keep the intron's own class.
     strand_kept += gain > 0 && std::count(y.begin(), y.end(), 2) > 0 && std::count(y.begin(), y.end(), 6) == 0;

@@ -37,10 +37,10 @@
 /// namely how far the current codon has got and whether it can still become a stop codon (for the
 /// + strand: nothing, "T", other; "TA", "TG", other; six codon states, the same for the - strand's
 /// reversed stop codons). Exons, donors, introns and acceptors each have the six, noncoding one,
-/// and short chains walk through the start and stop codons (2 + 2 + 2 + 3 states), and one more
-/// noncoding state follows the gene with `one_gene`, and each intron codon state has a "deep" twin
-/// (`deep_intron_penalty`): 71 states, so decoding costs O(T x 59) and
-/// one byte of back-pointer per state and position. Scores are summed in double with a
+/// and short chains walk through the start and stop codons (2 + 2 + 2 + 3 states). One more
+/// noncoding state follows the gene with `one_gene`, and each of the 12 intron codon states has a
+/// "deep" twin (`deep_intron_penalty`): 71 states, so decoding costs O(T x 71) and one byte of
+/// back-pointer per state and position. Scores are summed in double with a
 /// per-position shift, so a 1 Mb sequence keeps full precision.
 ///
 /// Priors on the number of genes (GeneGrammarOptions): `gene_penalty` is subtracted once per gene,
@@ -97,7 +97,7 @@ struct GeneGrammarOptions {
   /// and before the acceptor) or at an open end of the sequence, and keeps the intron's label.
   /// (Scoring deep positions by noncoding as well was measured and is worse: genes then swallow
   /// their flanks.)
-  std::optional<double> deep_intron_penalty;
+  std::optional<double> deep_intron_penalty{};
 };
 
 /// Where labels leave the grammar: the first position that no grammar path agreeing with the labels
