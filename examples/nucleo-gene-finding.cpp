@@ -83,7 +83,7 @@ int cmd_compare(int argc, const char** argv, const std::vector<std::string>& set
   const std::string table = nucleo::gene_results_markdown(results);
   nucleo::detail::write_file_atomic(std::filesystem::path(c.out) / "results.md", table);
   std::cout << "\n" << table << "\nresults: " << c.out << "/results.json and results.md; per arm: "
-            << c.out << "/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3)\n";
+            << c.out << "/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3, and test_predictions.chosen.* decoded as the valid split chose)\n";
   return 0;
 }
 
@@ -156,12 +156,15 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
   fo.decoder_grid = nucleo::decoder_grid_from_config(c.cfg);  // predict.select, as compare
   fo.progress = progress_of(p);
   const auto fine_train = nucleo::train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
-  nucleo::GeneEvaluation ev;
+  nucleo::GeneEvaluation ev, chosen;
   const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev);
+    return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &chosen);
   });
   if (!ev.predictions.empty())
     nucleo::write_prediction_tsv(std::filesystem::path(c.out) / "test_predictions.tsv", data.test(), ev.predictions);
+  if (!chosen.predictions.empty())  // decoded with the setting the validation loci chose
+    nucleo::write_prediction_tsv(std::filesystem::path(c.out) / "test_predictions.chosen.tsv", data.test(),
+                                 chosen.predictions);
   nlohmann::json s = r.summary;
   s.erase("test");
   std::cout << s.dump(2) << "\n";

@@ -133,6 +133,16 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
     CHECK(sel.at("selected") == best);
     CHECK(sel.at("test_mcc") == grid[best].at("test_mcc"));
     CHECK(sel.at("label") == grid[best].at("label"));
+    // the chosen decoder's test predictions are written too, and score what the scan says
+    const auto chosen = read_label_tsv(dir.path / arm / "test_predictions.chosen.tsv");
+    REQUIRE(chosen.size() == data.test().size());
+    ConfusionMatrix cm(kGeneClasses);
+    for (std::size_t i = 0; i < chosen.size(); ++i) {
+      REQUIRE(chosen[i].labels.size() == data.test()[i].labels.size());
+      for (std::size_t t = 0; t < chosen[i].labels.size(); ++t) cm.add(data.test()[i].labels[t], chosen[i].labels[t]);
+    }
+    CHECK(matthews_corrcoef(cm) == Approx(sel.at("test_mcc").get<double>()).margin(1e-12));
+    CHECK_THAT(read_text(dir.path / arm / "test_predictions.chosen.gff3"), Catch::StartsWith("##gff-version 3\n"));
     const auto rows = read_label_tsv(dir.path / arm / "test_predictions.tsv");
     REQUIRE(rows.size() == data.test().size());
     for (std::size_t i = 0; i < rows.size(); ++i) {

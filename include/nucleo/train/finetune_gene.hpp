@@ -17,6 +17,9 @@
 ///   select  pooled 9-class MCC on the validation loci (whole loci by sliding windows; Viterbi with
 ///           the CRF), test evaluated once with the best checkpoint (as BEND); with the model
 ///           decoder, that checkpoint's test MCC under the grammar decoder is reported beside it
+///   decoder with `decoder_grid` (compare's predict.select), that checkpoint is then decoded under
+///           each setting; the one of highest valid MCC is chosen and its test MCC reported
+///           (summary "decoder_selection"; its test predictions in `chosen_test_evaluation`)
 #include "nucleo/core/context.hpp"
 #include "nucleo/data/batcher.hpp"
 #include "nucleo/data/gene_dataset.hpp"
@@ -58,24 +61,27 @@ struct GeneFinetuneOptions {
 
 /// Scores `model` on `valid` and `test` under every setting of `grid` (one network pass per locus)
 /// and chooses the setting of highest validation MCC (the first of equals), as BEND chooses
-/// checkpoints; the test split plays no part in the choice. Returns the whole scan and the choice.
+/// checkpoints; the test split plays no part in the choice. Returns the whole scan and the choice;
+/// `chosen_test`, if given, receives the chosen setting's test evaluation with its predictions.
 template <class Encoder>
 nlohmann::json select_gene_decoder(CpuContext& ctx, GeneModel<Encoder>& model, std::span<const GeneExample> valid,
-                                   std::span<const GeneExample> test, std::span<const GenePredictOptions> grid) {
+                                   std::span<const GeneExample> test, std::span<const GenePredictOptions> grid,
+                                   GeneEvaluation* chosen_test = nullptr) {
   NUCLEO_CHECK(!grid.empty(), "select_gene_decoder: no decoder settings to choose from");
   const auto t0 = std::chrono::steady_clock::now();
   const auto v = evaluate_gene_each(ctx, model, valid, grid);
-  const auto t = evaluate_gene_each(ctx, model, test, grid);
-  nlohmann::json rows = nlohmann::json::array();
   std::size_t best = 0;
-  for (std::size_t i = 0; i < grid.size(); ++i) {
+  for (std::size_t i = 1; i < grid.size(); ++i)
+    if (v[i].mcc() > v[best].mcc()) best = i;
+  auto t = evaluate_gene_each(ctx, model, test, grid, 14000, chosen_test ? std::optional<std::size_t>(best) : std::nullopt);
+  nlohmann::json rows = nlohmann::json::array();
+  for (std::size_t i = 0; i < grid.size(); ++i)
     rows.push_back({{"setting", gene_decoder_setting_json(grid[i])},
                     {"label", gene_decoder_setting_label(grid[i])},
                     {"valid_mcc", v[i].mcc()},
                     {"test_mcc", t[i].mcc()},
                     {"test_mcc_short_loci", t[i].mcc_short()}});
-    if (v[i].mcc() > v[best].mcc()) best = i;
-  }
+  if (chosen_test) *chosen_test = std::move(t[best]);
   nlohmann::json j = rows[best];
   j["rule"] = "highest valid MCC (first of equals); the test split is not used to choose";
   j["selected"] = best;
@@ -124,7 +130,7 @@ template <class Encoder>
 StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, std::span<const GeneExample> valid,
                           std::span<const GeneExample> test, const GeneFinetuneOptions& opt,
                           const std::filesystem::path& run_dir, const nlohmann::json& config,
-                          GeneEvaluation* test_evaluation = nullptr) {
+                          GeneEvaluation* test_evaluation = nullptr, GeneEvaluation* chosen_test_evaluation = nullptr) {
   using S = typename Encoder::scalar_type;
   NUCLEO_CHECK(!train.empty(), "finetune_gene: no training loci");
   const auto t0 = std::chrono::steady_clock::now();
@@ -218,7 +224,7 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
     nlohmann::json sel;
     if (!opt.decoder_grid.empty()) {
       fmt::print(stderr, "decoder selection: {} settings on the valid and test splits\n", opt.decoder_grid.size());
-      sel = select_gene_decoder(ctx, model, valid, test, opt.decoder_grid);
+      sel = select_gene_decoder(ctx, model, valid, test, opt.decoder_grid, chosen_test_evaluation);
       fmt::print(stderr, "decoder selection: {} (valid MCC {:.4f}, test MCC {:.4f}) in {:.0f} s\n",
                  sel.at("label").get<std::string>(), sel.at("valid_mcc").get<double>(), sel.at("test_mcc").get<double>(),
                  sel.at("seconds").get<double>());

@@ -242,11 +242,16 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     }
     fmt::print(stderr, "== arm {}: {} fine-tuning steps{}\n", arm, fo.stage.steps,
                fo.init_checkpoint ? " from the SPT encoder" : " from scratch");
-    GeneEvaluation test_ev;
-    const StageResult r = finetune_gene<Encoder>(ctx, fine_train, data.valid(), data.test(), fo, out / arm, cfg, &test_ev);
+    GeneEvaluation test_ev, chosen_ev;
+    const StageResult r =
+        finetune_gene<Encoder>(ctx, fine_train, data.valid(), data.test(), fo, out / arm, cfg, &test_ev, &chosen_ev);
     if (!test_ev.predictions.empty()) {
       write_prediction_tsv(out / arm / "test_predictions.tsv", data.test(), test_ev.predictions);
       write_prediction_gff3(out / arm / "test_predictions.gff3", data.test(), test_ev.predictions);
+    }
+    if (!chosen_ev.predictions.empty()) {  // the same checkpoint, decoded as the validation loci chose
+      write_prediction_tsv(out / arm / "test_predictions.chosen.tsv", data.test(), chosen_ev.predictions);
+      write_prediction_gff3(out / arm / "test_predictions.chosen.gff3", data.test(), chosen_ev.predictions);
     }
     nlohmann::json row = r.summary;
     row["total_steps"] = total;

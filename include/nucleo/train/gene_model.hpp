@@ -40,6 +40,7 @@
 
 #include <cmath>
 #include <functional>
+#include <optional>
 #include <cstdint>
 #include <span>
 #include <string>
@@ -362,18 +363,23 @@ GeneEvaluation evaluate_gene(CpuContext& ctx, GeneModel<Encoder>& model, std::sp
 
 /// evaluate_gene under each of `settings` (decoder settings that share the network pass, see
 /// GeneModel::predict_each), one pass of the network per locus: result i equals
-/// evaluate_gene(ctx, model, examples, settings[i]).
+/// evaluate_gene(ctx, model, examples, settings[i]). Result `keep_predictions_of` (if given) keeps
+/// its per-locus predictions.
 template <class Encoder>
 std::vector<GeneEvaluation> evaluate_gene_each(CpuContext& ctx, GeneModel<Encoder>& model,
                                                std::span<const GeneExample> examples,
-                                               std::span<const GenePredictOptions> settings, Index short_max = 14000) {
+                                               std::span<const GenePredictOptions> settings, Index short_max = 14000,
+                                               std::optional<std::size_t> keep_predictions_of = std::nullopt) {
   const bool was_training = ctx.training();
   ctx.set_training(false);
   std::vector<GeneEvaluation> ev(settings.size());
   for (auto& e : ev) e.short_max = short_max;
   for (const GeneExample& ex : examples) {
-    const auto ps = model.predict_each(ctx, tokens::encode(ex.sequence), settings);
-    for (std::size_t i = 0; i < ps.size(); ++i) ev[i].add(ex, ps[i]);
+    auto ps = model.predict_each(ctx, tokens::encode(ex.sequence), settings);
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      ev[i].add(ex, ps[i]);
+      if (keep_predictions_of == i) ev[i].predictions.push_back(std::move(ps[i]));
+    }
   }
   ctx.set_training(was_training);
   return ev;
