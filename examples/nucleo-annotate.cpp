@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
                 "(predict.gene_penalty; choose it on validation loci, bench/decoder_scan.sh)",
                 "0", "X")
         .optional_option("--deep-intron-penalty",
-                         "grammar decoder: let introns hold stretches scored by the best of intron+, intron- and "
-                         "noncoding, at X per stretch (predict.deep_intron_penalty; default off)",
+                         "grammar decoder: let introns hold strand-blind stretches (scored by the better of intron+ "
+                         "and intron-), at X per stretch (predict.deep_intron_penalty; default off)",
                          "X")
         .option("--source", "GFF3 column 2", "nucleo", "TEXT")
         .option("--id-prefix", "feature IDs <prefix>.g<n>, <prefix>.g<n>.t1, <prefix>.g<n>.t1.cds<k>", "nucleo",

@@ -207,12 +207,14 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
     const auto rep = nucleo::load_checkpoint(ckpt, model);
     const auto prefix = p.find("--predictions");
     nlohmann::json selection;
-    if (select) {
+    nucleo::GeneEvaluation ev;
+    if (select) {  // the chosen setting's evaluation (with predictions) comes from the scan itself
       fmt::print(stderr, "evaluate: choosing among {} decoder settings on the valid split\n", grid.size());
-      selection = nucleo::select_gene_decoder(ctx, model, data.valid(), split, grid);
+      selection = nucleo::select_gene_decoder(ctx, model, data.valid(), split, grid, &ev);
       predict = grid[selection.at("selected").get<std::size_t>()];
+    } else {
+      ev = nucleo::evaluate_gene(ctx, model, split, predict, prefix.has_value());
     }
-    auto ev = nucleo::evaluate_gene(ctx, model, split, predict, prefix.has_value());
     if (prefix) {
       nucleo::write_prediction_tsv(*prefix + ".tsv", split, ev.predictions);
       nucleo::write_prediction_gff3(*prefix + ".gff3", split, ev.predictions);
