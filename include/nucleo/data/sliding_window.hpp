@@ -91,6 +91,7 @@ struct SlidingWindowOptions {
   Index window = 12000;
   Index overlap = 2000;
   Index batch_size = 8;  ///< windows per model call
+  bool operator==(const SlidingWindowOptions&) const = default;
 };
 
 /// A batch of windows handed to the model callback.

@@ -98,6 +98,7 @@ struct GeneGrammarOptions {
   /// (Scoring deep positions by noncoding as well was measured and is worse: genes then swallow
   /// their flanks.)
   std::optional<double> deep_intron_penalty{};
+  bool operator==(const GeneGrammarOptions&) const = default;
 };
 
 /// Where labels leave the grammar: the first position that no grammar path agreeing with the labels

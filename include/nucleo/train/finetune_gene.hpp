@@ -32,6 +32,7 @@
 #include "nucleo/train/stage_config.hpp"
 #include "nucleo/train/trainer.hpp"
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -234,17 +235,10 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
       GenePredictOptions g = opt.predict;
       g.decoder = GeneDecoder::grammar;
       // The scan holds this setting when the grid was built from the same predict options: reuse it.
-      std::optional<nlohmann::json> from_scan;
-      for (std::size_t i = 0; i < opt.decoder_grid.size() && !from_scan; ++i) {
-        const GenePredictOptions& o = opt.decoder_grid[i];
-        if (gene_decoder_setting_json(o) == gene_decoder_setting_json(g) && o.tie_intron_strands == g.tie_intron_strands &&
-            o.noncoding_ends == g.noncoding_ends && o.grammar.gc_donors == g.grammar.gc_donors &&
-            o.window.window == g.window.window && o.window.overlap == g.window.overlap)
-          from_scan = nlohmann::json{{"mcc", sel.at("grid")[i].at("test_mcc")},
-                                     {"mcc_short_loci", sel.at("grid")[i].at("test_mcc_short_loci")}};
-      }
-      if (from_scan) {
-        r.summary["test_grammar"] = *from_scan;
+      const auto in_scan = std::find(opt.decoder_grid.begin(), opt.decoder_grid.end(), g);
+      if (in_scan != opt.decoder_grid.end()) {
+        const auto& row = sel.at("grid")[static_cast<std::size_t>(in_scan - opt.decoder_grid.begin())];
+        r.summary["test_grammar"] = {{"mcc", row.at("test_mcc")}, {"mcc_short_loci", row.at("test_mcc_short_loci")}};
       } else {
         const GeneEvaluation ev = evaluate_gene(ctx, model, test, g);
         r.summary["test_grammar"] = {{"mcc", ev.mcc()}, {"mcc_short_loci", ev.mcc_short()}};

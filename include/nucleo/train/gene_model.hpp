@@ -72,6 +72,7 @@ struct GenePredictOptions {
   GeneGrammarOptions grammar{};                ///< rules of the grammar decoder
   bool noncoding_ends = true;                  ///< grammar decoder: a record starts and ends outside genes
   bool tie_intron_strands = false;             ///< score intron+ and intron- alike (log of their mean)
+  bool operator==(const GenePredictOptions&) const = default;
 };
 
 /// The decoder settings of `o` as JSON (what a decoder scan reports per row).
