@@ -102,6 +102,22 @@ inline GeneDataFiles find_gene_files(const std::vector<std::filesystem::path>& d
       searched));
 }
 
+/// The genome the fly loci were cut from: augustus-doc's tutorial/data/chr2R.2M-7M.fa (5 Mb of
+/// chr2R; locus chr2R_A-B is its bases A..B), plain or .gz, next to the first of `dirs` holding it.
+inline std::filesystem::path find_fly_genome(const std::vector<std::filesystem::path>& dirs = augustus_results_dirs()) {
+  std::string searched;
+  for (const auto& d : dirs) {
+    const auto data = d.parent_path() / "data";
+    std::error_code ec;
+    for (const char* n : {"chr2R.2M-7M.fa", "chr2R.2M-7M.fa.gz"})
+      if (std::filesystem::is_regular_file(data / n, ec) && std::filesystem::file_size(data / n, ec) > 0) return data / n;
+    searched += "\n  " + data.string();
+  }
+  throw IoError(fmt::format("the fly genome piece chr2R.2M-7M.fa (Debian's augustus-doc) was not found in:{}\nRun "
+                            "scripts/setup, or give the genome FASTA explicitly.",
+                            searched));
+}
+
 /// Labels a locus (gene_labels) into an example.
 inline GeneExample make_gene_example(const Locus& l, GeneLabelReport* report = nullptr) {
   return GeneExample{l.name, l.sequence, gene_labels(l, report)};
