@@ -1,21 +1,33 @@
 // nucleo-gene-finding: the paper's gene-finding experiment, assembled from library parts.
 //
-//   nucleo-gene-finding compare  [--config F] [--out DIR] [--set key=value ...] [--threads N]
+//   nucleo-gene-finding compare  [--config F] [--out DIR] [--set key=value ...] [--threads N] [--seeds N] [--only-seed S]
 //   nucleo-gene-finding sample-efficiency [--config F] [--out DIR] [--set sample_efficiency.fractions=[0.1,0.25,1]]
 //   nucleo-gene-finding pretrain [--config F] [--out DIR] [--set ...]
 //   nucleo-gene-finding finetune (--init CKPT | --scratch) [--crf] [--config F] [--out DIR] [--set ...]
 //   nucleo-gene-finding evaluate --checkpoint CKPT [--split test] [--out FILE.json] [--predictions PREFIX] [--select-decoder]
 //                                [--threads N] [--set predict.decoder=grammar ...]   (overrides the checkpoint's configuration)
+//   nucleo-gene-finding report   [--records docs/results] [--check] FILE.md ...   (the tables of docs/ from the records)
 //
 // Data: BEND's 9 per-nucleotide classes on the real Drosophila genes of Debian's augustus-doc
 // (default), or GenBank files (--set data.train=F --set data.test=F). Every run saves the
 // configuration it used next to its results.
 #include "nucleo/nucleo.hpp"
 #include "nucleo/train/gene_experiment.hpp"
+#include "nucleo/train/gene_report.hpp"
 #include "nucleo/train/gene_sample_efficiency.hpp"
 
+#include "nucleo_build_info.hpp"  // generated at build time: git commit, build type, flags
+
+#include <tbb/version.h>
+
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <iostream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -32,6 +44,7 @@ const char* kUsage =
     "  pretrain  MLM pretraining of the encoder on the task's own training sequences (SPT)\n"
     "  finetune  fine-tune from an SPT checkpoint (--init) or from scratch (--scratch), optionally with --crf\n"
     "  evaluate  evaluate a fine-tuned checkpoint on a split (MCC, per-class figures, confusion matrix as JSON)\n"
+    "  report    regenerate the tables of Markdown files from the committed records (docs/results/*.json)\n"
     "\n"
     "Common options: --config FILE (JSON; examples/configs/*.json), --set key=value (any field, repeatable,\n"
     "e.g. --set finetune.steps=500 --set model=medium), --out DIR, --threads N (default: NUCLEO_THREADS or all).\n";
@@ -53,6 +66,35 @@ Common common(nucleo::ArgParser& p, const std::vector<std::string>& sets, const 
   return c;
 }
 
+// The command line, machine and build of this run, stored with its results (the records' provenance).
+nlohmann::json provenance(int argc, const char** argv, int threads) {
+  std::string cmd;
+  for (int i = 0; i < argc; ++i) cmd += (i ? " " : "") + std::string(argv[i]);
+  std::string cpu = "unknown";
+  if (std::ifstream in("/proc/cpuinfo"); in)
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("model name", 0) == 0) {
+        cpu = line.substr(line.find(':') + 2);
+        break;
+      }
+  const std::time_t now = std::time(nullptr);
+  char date[32];
+  std::strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&now));
+  return {{"command", cmd},
+          {"date", date},
+          {"cpu", cpu},
+          {"threads", threads},
+          {"git_commit", NUCLEO_BUILD_GIT_COMMIT},
+          {"build", {{"type", NUCLEO_BUILD_TYPE}, {"flags", NUCLEO_BUILD_FLAGS}, {"compiler", "g++ " __VERSION__}}},
+          {"versions",
+           {{"nucleo", nucleo::version_string},
+            {"eigen", fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION)},
+            {"onetbb", TBB_VERSION_STRING},
+            {"fmt", FMT_VERSION},
+            {"nlohmann_json", fmt::format("{}.{}.{}", NLOHMANN_JSON_VERSION_MAJOR, NLOHMANN_JSON_VERSION_MINOR,
+                                          NLOHMANN_JSON_VERSION_PATCH)}}}};
+}
+
 void add_common(nucleo::ArgParser& p) {
   p.optional_option("--config", "JSON configuration (fields not given keep their defaults)", "FILE")
       .optional_option("--out", "output directory", "DIR")
@@ -67,23 +109,38 @@ nucleo::ProgressOptions progress_of(const nucleo::ArgParser& p) {
 }
 
 int cmd_compare(int argc, const char** argv, const std::vector<std::string>& sets) {
-  nucleo::ArgParser p("nucleo-gene-finding compare", "scratch vs SPT vs SPT+CRF under equal compute");
+  nucleo::ArgParser p("nucleo-gene-finding compare",
+                      "scratch, scratch + CRF, SPT and SPT + CRF under equal compute, and scratch at the fine-tuning "
+                      "budget; each arm's checkpoint and decoder chosen on the validation loci, the test loci scored once");
   add_common(p);
+  p.optional_option("--seeds", "runs of the whole compare, seeds finetune.seed + 0..N-1 (config \"seeds\")", "N")
+      .optional_option("--only-seed", "run only this seed's replicate (run seeds in parallel processes; a later run "
+                                      "without it collects them)", "S");
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
-  const Common c = common(p, sets, "results/gene-finding");
+  std::vector<std::string> all_sets = sets;
+  if (auto n = p.find("--seeds")) all_sets.push_back("seeds=" + *n);
+  const Common c = common(p, all_sets, "results/gene-finding");
+  std::optional<std::uint64_t> only;
+  if (p.given("--only-seed")) {
+    const auto s = p.get_int("--only-seed");
+    if (s < 0) throw nucleo::ConfigError("--only-seed must be >= 0");
+    only = static_cast<std::uint64_t>(s);
+  }
   nucleo::CpuContext ctx(c.threads);
   const auto data = nucleo::load_gene_data(c.cfg);
-  fmt::print(stderr, "gene finding: train {} loci, valid {}, test {}; model {}; {} threads; output {}\n",
+  fmt::print(stderr, "gene finding: train {} loci, valid {}, test {}; model {}; {} seed(s); {} threads; output {}\n",
              data.train().size(), data.valid().size(), data.test().size(), c.cfg.at("model").get<std::string>(),
-             ctx.threads(), c.out);
-  const auto results = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return nucleo::run_gene_compare<Enc>(ctx, c.cfg, data, c.out, progress_of(p));
+             nucleo::gene_seed_count(c.cfg), ctx.threads(), c.out);
+  const auto record = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    return nucleo::run_gene_compare_seeds<Enc>(ctx, c.cfg, data, c.out, progress_of(p), provenance(argc, argv, ctx.threads()),
+                                               only);
   });
-  const std::string table = nucleo::gene_results_markdown(results);
+  const std::string table = nucleo::gene_compare_markdown(record);
   nucleo::detail::write_file_atomic(std::filesystem::path(c.out) / "results.md", table);
-  std::cout << "\n" << table << "\nresults: " << c.out << "/results.json and results.md; per arm: "
-            << c.out << "/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3, and test_predictions.chosen.* decoded as the valid split chose)\n";
+  std::cout << "\n" << table << "\nresults: " << c.out << "/results.json (the record) and results.md; per seed and arm: "
+            << c.out << "/seed-<s>/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3"
+            << (c.cfg.at("genome").at("enabled").get<bool>() ? ", genome_predictions.gff3" : "") << ")\n";
   return 0;
 }
 
@@ -155,16 +212,22 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
   fo.predict = nucleo::predict_from_config(c.cfg);
   fo.decoder_grid = nucleo::decoder_grid_from_config(c.cfg);  // predict.select, as compare
   fo.progress = progress_of(p);
+  nucleo::check_gene_splits(c.cfg, data);
   const auto fine_train = nucleo::train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
-  nucleo::GeneEvaluation ev, chosen;
+  std::optional<nucleo::GeneGenome> genome;
+  if (const auto fasta = nucleo::gene_genome_fasta(c.cfg)) genome = nucleo::GeneGenome::load(*fasta, data.valid(), data.test());
+  fo.genome = genome ? &*genome : nullptr;
+  nucleo::GeneEvaluation ev;
+  std::vector<nucleo::GenePrediction> genome_pred;
   const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &chosen);
+    return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &genome_pred);
   });
-  if (!ev.predictions.empty())
+  if (!ev.predictions.empty()) {  // decoded with the setting the validation loci chose
     nucleo::write_prediction_tsv(std::filesystem::path(c.out) / "test_predictions.tsv", data.test(), ev.predictions);
-  if (!chosen.predictions.empty())  // decoded with the setting the validation loci chose
-    nucleo::write_prediction_tsv(std::filesystem::path(c.out) / "test_predictions.chosen.tsv", data.test(),
-                                 chosen.predictions);
+    nucleo::write_prediction_gff3(std::filesystem::path(c.out) / "test_predictions.gff3", data.test(), ev.predictions);
+  }
+  if (genome && !genome_pred.empty())
+    nucleo::write_genome_gff3(std::filesystem::path(c.out) / "genome_predictions.gff3", genome->records, genome_pred);
   nlohmann::json s = r.summary;
   s.erase("test");
   std::cout << s.dump(2) << "\n";
@@ -179,8 +242,11 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
       .optional_option("--predictions", "write the split's predictions as PREFIX.tsv and PREFIX.gff3", "PREFIX")
       .optional_option("--threads", "worker threads", "N")
       .flag("--select-decoder",
-            "first choose the decoder on the valid split among the predict.select settings (highest valid MCC; "
-            "each is also scored on --split), then evaluate --split with it");
+            "first choose the decoder on the valid split among the predict.select settings (highest valid MCC), "
+            "then evaluate --split with the chosen setting only")
+      .flag("--genome",
+            "genome context: predict the genome the loci were cut from (genome.fasta, or the fly genome) and score "
+            "inside the loci; with --select-decoder the choice is made inside the validation loci");
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
   const std::filesystem::path ckpt = p.get("--checkpoint");
@@ -190,56 +256,134 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
     throw nucleo::ConfigError(fmt::format("{}: model type '{}' is not a fine-tuned gene model{}", ckpt.string(), type,
                                           type == "MlmNet" ? " (this is a pretraining checkpoint; fine-tune it first)" : ""));
   nlohmann::json cfg = nucleo::default_gene_config();
+  // Checkpoints written before a setting existed lack it; the defaults fill it in.
   cfg.merge_patch(header.at("config"));
   for (const auto& s : sets) nucleo::apply_override(cfg, s);  // e.g. predict.decoder=grammar
-  nucleo::GenePredictOptions predict = nucleo::predict_from_config(cfg);
-  const bool select = p.flag_set("--select-decoder");
-  const auto grid = select ? nucleo::decoder_grid_from_config(cfg) : std::vector<nucleo::GenePredictOptions>{};
-  if (select && grid.empty())
+  const std::string split_name = p.get("--split");
+  const bool select = p.flag_set("--select-decoder"), in_genome = p.flag_set("--genome");
+  if (in_genome && split_name == "train")
+    throw nucleo::ConfigError("evaluate --genome: scores the valid or test loci inside the genome, not train");
+  std::vector<nucleo::GenePredictOptions> grid = select ? nucleo::decoder_grid_from_config(cfg)
+                                                        : std::vector<nucleo::GenePredictOptions>{nucleo::predict_from_config(cfg)};
+  if (grid.empty())
     throw nucleo::ConfigError("evaluate --select-decoder: predict.select.enabled is false, no settings to choose from");
+  if (auto out = p.find("--out")) {  // before the work, not after it
+    const auto parent = std::filesystem::absolute(*out).parent_path();
+    if (!std::filesystem::is_directory(parent) || ::access(parent.c_str(), W_OK) != 0)
+      throw nucleo::IoError(fmt::format("{}: cannot write here ({} is not a writable directory)", *out, parent.string()));
+  }
   nucleo::CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
   const auto data = nucleo::load_gene_data(cfg);
-  const auto& split = data.split(p.get("--split"));
+  const auto& split = data.split(split_name);
+  if (split.empty()) throw nucleo::ConfigError(fmt::format("evaluate: the {} split holds no loci", split_name));
+  const std::span<const nucleo::GeneExample> none;
+  std::optional<nucleo::GeneGenome> genome;
+  if (in_genome) {
+    cfg["genome"]["enabled"] = true;
+    genome = nucleo::GeneGenome::load(*nucleo::gene_genome_fasta(cfg), data.valid(), split_name == "test" ? split : none);
+  }
   const nlohmann::json j = nucleo::with_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
     nucleo::GeneModel<Enc> model(type == "GeneModel+CRF", nucleo::activation_from_config(cfg),
                                  cfg.contains("crf_constraints") ? nucleo::crf_constraints_from_json(cfg["crf_constraints"])
                                                                  : nucleo::CrfConstraints::gene_structure());
     const auto rep = nucleo::load_checkpoint(ckpt, model);
     const auto prefix = p.find("--predictions");
-    nlohmann::json selection;
-    nucleo::GeneEvaluation ev;
-    if (select) {  // the chosen setting's evaluation (with predictions) comes from the scan itself
-      fmt::print(stderr, "evaluate: choosing among {} decoder settings on the valid split\n", grid.size());
-      selection = nucleo::select_gene_decoder(ctx, model, data.valid(), split, grid, &ev);
-      predict = grid[selection.at("selected").get<std::size_t>()];
+    nlohmann::json r;
+    if (in_genome) {
+      std::vector<nucleo::GenePrediction> chosen;
+      r = nucleo::evaluate_gene_genome(ctx, model, *genome, grid, &chosen);
+      if (split_name == "valid") r["split"] = r.at("valid");
+      else r["split"] = r.at("test");
+      if (prefix) nucleo::write_genome_gff3(*prefix + ".gff3", genome->records, chosen);
     } else {
-      ev = nucleo::evaluate_gene(ctx, model, split, predict, prefix.has_value());
+      // the valid split chooses; --split is then scored once, with the chosen setting
+      nucleo::GeneEvaluation ev;
+      const bool split_is_valid = split_name == "valid";
+      r = grid.size() > 1 ? nucleo::select_gene_decoder(ctx, model, data.valid(), split_is_valid ? none : split, grid, &ev)
+                          : nlohmann::json{{"label", nucleo::gene_decoder_setting_label(grid[0])},
+                                           {"setting", nucleo::gene_decoder_setting_json(grid[0])}};
+      if (grid.size() == 1 || split_is_valid)
+        ev = nucleo::evaluate_gene(ctx, model, split,
+                                   grid[grid.size() > 1 ? r.at("selected").get<std::size_t>() : 0], prefix.has_value());
+      r["split"] = ev.to_json();
+      r.erase("test");
+      if (prefix) {
+        nucleo::write_prediction_tsv(*prefix + ".tsv", split, ev.predictions);
+        nucleo::write_prediction_gff3(*prefix + ".gff3", split, ev.predictions);
+      }
     }
-    if (prefix) {
-      nucleo::write_prediction_tsv(*prefix + ".tsv", split, ev.predictions);
-      nucleo::write_prediction_gff3(*prefix + ".gff3", split, ev.predictions);
-    }
-    nlohmann::json r = ev.to_json();
-    r["decoder"] = nucleo::gene_decoder_name(predict.decoder);
-    r["decoder_setting"] = nucleo::gene_decoder_setting_json(predict);
-    r["decoder_label"] = nucleo::gene_decoder_setting_label(predict);
-    if (select) r["decoder_selection"] = selection;
     r["checkpoint"] = ckpt.string();
-    r["split"] = p.get("--split");
+    r["split_name"] = split_name;
+    r["context"] = in_genome ? "genome" : "locus";
     r["load"] = rep.summary();
     return r;
   });
   if (auto out = p.find("--out")) nucleo::detail::write_file_atomic(*out, j.dump(2) + "\n");
-  if (select) {
-    fmt::print("decoder settings (valid MCC / {} MCC / {} MCC on loci <= 14 kb):\n", p.get("--split"), p.get("--split"));
-    for (const auto& row : j.at("decoder_selection").at("grid"))
-      fmt::print("  {:<44} {:.4f} / {:.4f} / {:.4f}\n", row.at("label").get<std::string>(), row.at("valid_mcc").get<double>(),
-                 row.at("test_mcc").get<double>(), row.at("test_mcc_short_loci").get<double>());
+  if (j.contains("grid")) {
+    fmt::print("decoder settings on the valid loci{} (MCC / exon F1 / gene F1):\n", in_genome ? " inside the genome" : "");
+    for (const auto& row : j.at("grid"))
+      fmt::print("  {:<48} {:.4f} / {:.4f} / {:.4f}\n", row.at("label").get<std::string>(), row.at("valid_mcc").get<double>(),
+                 row.at("valid_exon_f1").get<double>(), row.at("valid_gene_f1").get<double>());
   }
-  fmt::print("{} split: {} loci, MCC {:.4f} (loci <= 14 kb: {:.4f}), decoder {}{}\n", p.get("--split"),
-             j.at("loci").get<int>(), j.at("mcc").get<double>(), j.at("mcc_short_loci").get<double>(),
-             j.at("decoder_label").get<std::string>(), select ? " (chosen on the valid split)" : "");
+  const auto& e = j.at("split");
+  fmt::print("{} split{}: {} loci, MCC {:.4f} (loci <= 14 kb: {:.4f}), exon F1 {:.4f}, gene F1 {:.4f} ({} of {} genes "
+             "exact); decoder {}{}\n",
+             split_name, in_genome ? " in genome context" : "", e.at("loci").get<int>(), e.at("mcc").get<double>(),
+             e.at("mcc_short_loci").get<double>(), e.at("structure").at("exon").at("f1").get<double>(),
+             e.at("structure").at("gene").at("f1").get<double>(), e.at("structure").at("gene").at("found").get<int>(),
+             e.at("structure").at("gene").at("truth").get<int>(), j.at("label").get<std::string>(),
+             j.contains("grid") ? " (chosen on the valid split)" : "");
   return 0;
+}
+
+int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets) {
+  nucleo::ArgParser p("nucleo-gene-finding report",
+                      "Regenerate the tables between '<!-- report: NAME ARGS -->' and '<!-- /report -->' in Markdown "
+                      "files from the committed records (tables: summary, seeds, splice, augustus, readme).");
+  p.option("--records", "directory of the records (*.json)", "docs/results", "DIR")
+      .flag("--check", "change nothing; exit 1 if a file is not what the records give")
+      .positional("FILE.md", "Markdown files to update (more may follow)");
+  p.parse(argc, argv, 2);
+  if (p.help_requested()) return std::cout << p.help(), 0;
+  if (!sets.empty()) throw nucleo::ConfigError("report takes no --set");
+  std::map<std::string, nlohmann::json> records;
+  const std::filesystem::path dir = p.get("--records");
+  if (!std::filesystem::is_directory(dir)) throw nucleo::IoError(fmt::format("{}: not a directory of records", dir.string()));
+  for (const auto& f : std::filesystem::directory_iterator(dir)) {
+    if (f.path().extension() != ".json") continue;
+    std::ifstream in(f.path());
+    try {
+      records[f.path().stem().string()] = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw nucleo::IoError(fmt::format("{}: not valid JSON: {}", f.path().string(), e.what()));
+    }
+  }
+  // positional() keeps one name; every remaining argument is a file
+  std::vector<std::string> files;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--records") { ++i; continue; }
+    if (a.rfind("--", 0) == 0) continue;
+    files.push_back(a);
+  }
+  int stale = 0;
+  for (const auto& f : files) {
+    std::ifstream in(f, std::ios::binary);
+    if (!in) throw nucleo::IoError(fmt::format("{}: cannot open", f));
+    const std::string text((std::istreambuf_iterator<char>(in)), {});
+    const std::string updated = nucleo::update_report_blocks(
+        text, [&](const std::string& spec) { return nucleo::gene_report_block(spec, records); }, f);
+    if (updated == text) {
+      fmt::print("{}: up to date\n", f);
+    } else if (p.flag_set("--check")) {
+      fmt::print("{}: its tables differ from the records (run nucleo-gene-finding report {})\n", f, f);
+      ++stale;
+    } else {
+      nucleo::detail::write_file_atomic(f, updated);
+      fmt::print("{}: tables regenerated\n", f);
+    }
+  }
+  return stale ? 1 : 0;
 }
 
 }  // namespace
@@ -257,6 +401,7 @@ int main(int argc, const char** argv) {
     if (cmd == "pretrain") return cmd_pretrain(argc, argv, sets);
     if (cmd == "finetune") return cmd_finetune(argc, argv, sets);
     if (cmd == "evaluate") return cmd_evaluate(argc, argv, sets);
+    if (cmd == "report") return cmd_report(argc, argv, sets);
     std::cerr << "nucleo-gene-finding: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
   } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 // steps: equal compute between the arms, results.json, per-arm predictions (TSV and GFF3), the
 // Markdown table; train_subset; the prediction writers on hand-made labels.
 #include "nucleo/train/gene_experiment.hpp"
+#include "nucleo/train/gene_report.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -44,11 +45,11 @@ struct ScratchDir {
   }
 };
 
-// Settings that run in seconds (as in sample_efficiency_test.cpp), all four arms in a non-sorted order.
+// Settings that run in seconds (as in sample_efficiency_test.cpp), all five arms in a non-sorted order.
 nlohmann::json tiny_config() {
   nlohmann::json cfg = tiny_gene_config();
   cfg["finetune"]["steps"] = 3;  // P != F, so the sums below are distinguishable
-  cfg["arms"] = {"spt_crf", "scratch_finetune_budget", "spt", "scratch"};
+  cfg["arms"] = {"spt_crf", "scratch_finetune_budget", "spt", "scratch_crf", "scratch"};
   // the decoder scan of every arm: model, and the grammar at 2 x 2 priors
   cfg["predict"]["select"] = {{"enabled", true}, {"gene_penalty", {0.0, 5.0}}, {"deep_intron_penalty", {nullptr, 2.0}},
                               {"one_gene_per_record", {false}}};
@@ -56,15 +57,40 @@ nlohmann::json tiny_config() {
 }
 
 ProgressOptions quiet() { return quiet_progress(); }
+
+// The pooled MCC of label rows against the truth.
+double mcc_of(const std::vector<GeneExample>& rows, std::span<const GeneExample> truth) {
+  ConfusionMatrix cm(kGeneClasses);
+  REQUIRE(rows.size() == truth.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    REQUIRE(rows[i].labels.size() == truth[i].labels.size());
+    for (std::size_t t = 0; t < rows[i].labels.size(); ++t) cm.add(truth[i].labels[t], rows[i].labels[t]);
+  }
+  return matthews_corrcoef(cm);
+}
+
+// Loci named <record>_<first>-<last> as whole genome records of their own, so that genome context
+// must reproduce the locus-level figures exactly.
+std::vector<GeneExample> as_genome_loci(std::vector<GeneExample> v, const std::string& prefix) {
+  for (std::size_t i = 0; i < v.size(); ++i) v[i].name = fmt::format("{}{}_1-{}", prefix, i, v[i].sequence.size());
+  return v;
+}
+std::vector<FastaRecord> genome_of(const std::vector<std::vector<GeneExample>>& sets) {
+  std::vector<FastaRecord> g;
+  for (const auto& set : sets)
+    for (const auto& l : set) g.push_back(FastaRecord{l.name.substr(0, l.name.rfind('_')), "", l.sequence});
+  return g;
+}
 }  // namespace
 
-TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs", "[pipeline][gene_experiment]") {
+TEST_CASE("run_gene_compare (SYNTHETIC data): five arms, equal compute, test scored once", "[pipeline][gene_experiment]") {
   ScratchDir dir("nucleo_gene_experiment_test");
   CpuContext ctx(2);
   const auto data = GeneDataset::from_examples(named(synthetic_set(12, 11), "tr"), named(synthetic_set(3, 12), "va"),
                                                named(synthetic_set(4, 13), "te"));
   const auto cfg = tiny_config();
-  const auto r = run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet());
+  const auto r = run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), nullptr, nullptr,
+                                                      nlohmann::json{{"command", "test"}});
 
   // results.json holds exactly what was returned; config.json the configuration
   CHECK(nlohmann::json::parse(read_text(dir.path / "results.json")) == r);
@@ -72,21 +98,29 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
   CHECK(r.at("arm_order") == cfg.at("arms"));
   CHECK(r.at("model") == "tiny");
   CHECK(r.at("threads") == 2);
+  CHECK(r.at("provenance").at("command") == "test");
+  CHECK(r.at("seeds") == nlohmann::json{{"pretrain", 1}, {"finetune", 1}});
   CHECK(r.at("data").at("train_loci") == 12);
   CHECK(r.at("data").at("finetune_loci") == 12);
   CHECK(r.at("data").at("valid_loci") == 3);
   CHECK(r.at("data").at("test_loci") == 4);
-  REQUIRE(r.at("arms").size() == 4);
+  CHECK_FALSE(r.contains("genome"));
+  REQUIRE(r.at("arms").size() == 5);
   REQUIRE(r.contains("pretrain"));
   CHECK(r.at("pretrain").at("steps") == 4);
   CHECK(std::filesystem::exists(dir.path / "pretrain"));
 
   // equal compute: P = 4 pretraining steps, F = 3 fine-tuning steps
   const auto& arms = r.at("arms");
-  CHECK(arms.at("scratch").at("total_steps") == 7);
-  CHECK(arms.at("scratch").at("finetune_steps") == 7);
-  CHECK(arms.at("scratch").at("pretrain_steps") == 0);
-  CHECK(arms.at("scratch").at("steps") == 7);  // steps actually taken
+  for (const char* scratch : {"scratch", "scratch_crf"}) {
+    INFO(scratch);
+    CHECK(arms.at(scratch).at("total_steps") == 7);
+    CHECK(arms.at(scratch).at("finetune_steps") == 7);
+    CHECK(arms.at(scratch).at("pretrain_steps") == 0);
+    CHECK(arms.at(scratch).at("steps") == 7);  // steps actually taken
+    CHECK(arms.at(scratch).at("init") == "scratch");
+    CHECK_FALSE(arms.at(scratch).contains("seconds_with_pretrain"));
+  }
   CHECK(arms.at("scratch_finetune_budget").at("total_steps") == 3);
   CHECK(arms.at("scratch_finetune_budget").at("finetune_steps") == 3);
   CHECK(arms.at("scratch_finetune_budget").at("pretrain_steps") == 0);
@@ -102,96 +136,186 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): four arms, equal compute, outputs"
     CHECK(arms.at(spt).at("seconds_with_pretrain").get<double>() >= arms.at(spt).at("seconds").get<double>());
   }
   CHECK(arms.at("spt_crf").at("crf") == true);
+  CHECK(arms.at("scratch_crf").at("crf") == true);
   CHECK(arms.at("spt").at("crf") == false);
-  CHECK(arms.at("scratch").at("init") == "scratch");
-  CHECK_FALSE(arms.at("scratch").contains("seconds_with_pretrain"));
+  CHECK(arms.at("scratch").at("crf") == false);
 
-  // each arm's test predictions: one label per nucleotide of every test locus, in order
-  for (const std::string arm : {"scratch", "spt", "spt_crf", "scratch_finetune_budget"}) {
+  for (const std::string arm : {"scratch", "scratch_crf", "spt", "spt_crf", "scratch_finetune_budget"}) {
     INFO(arm);
     const double m = arms.at(arm).at("test_mcc").get<double>();
     CHECK(m >= -1.0);
     CHECK(m <= 1.0);
-    // the same checkpoint scored with the grammar decoder too (the configuration's decoder is "model")
-    const double g = arms.at(arm).at("test_grammar").at("mcc").get<double>();
-    CHECK(g >= -1.0);
-    CHECK(g <= 1.0);
-    CHECK(arms.at(arm).at("test_grammar").contains("mcc_short_loci"));
-    // the decoder chosen on validation among predict.select's settings: the scan agrees with the
-    // arm's own evaluations, and the choice is the highest valid MCC
+    const auto& test = arms.at(arm).at("test");
+    CHECK(test.at("mcc") == arms.at(arm).at("test_mcc"));
+    CHECK(test.at("loci") == 4);
+    CHECK(test.at("structure").at("gene").at("truth") == 4);  // one planted gene per synthetic locus
+    CHECK(test.at("structure").at("exon").at("truth") == 8);
+    CHECK(test.contains("report"));
+    // The decoder is chosen on the valid split among the 5 settings. The scan holds valid figures
+    // only: no setting, chosen or not, has a test figure in it.
     const auto& sel = arms.at(arm).at("decoder_selection");
     const auto& grid = sel.at("grid");
     REQUIRE(grid.size() == 5);
     CHECK(grid[0].at("label") == "model");
+    // the model decoder's row is the checkpoint's own validation figure
     CHECK(grid[0].at("valid_mcc").get<double>() == Approx(arms.at(arm).at("valid_mcc").get<double>()).margin(1e-12));
-    CHECK(grid[0].at("test_mcc").get<double>() == Approx(m).margin(1e-12));
-    CHECK(grid[1].at("label") == "grammar");
-    CHECK(grid[1].at("test_mcc").get<double>() == Approx(g).margin(1e-12));
     std::size_t best = 0;
-    for (std::size_t i = 0; i < grid.size(); ++i)
+    for (std::size_t i = 0; i < grid.size(); ++i) {
+      for (const auto& [k, v] : grid[i].items()) CHECK(k.find("test") == std::string::npos);
       if (grid[i].at("valid_mcc").get<double>() > grid[best].at("valid_mcc").get<double>()) best = i;
-    CHECK(sel.at("selected") == best);
-    CHECK(sel.at("test_mcc") == grid[best].at("test_mcc"));
-    CHECK(sel.at("label") == grid[best].at("label"));
-    // the chosen decoder's test predictions are written too, and score what the scan says
-    const auto chosen = read_label_tsv(dir.path / arm / "test_predictions.chosen.tsv");
-    REQUIRE(chosen.size() == data.test().size());
-    ConfusionMatrix cm(kGeneClasses);
-    for (std::size_t i = 0; i < chosen.size(); ++i) {
-      REQUIRE(chosen[i].labels.size() == data.test()[i].labels.size());
-      for (std::size_t t = 0; t < chosen[i].labels.size(); ++t) cm.add(data.test()[i].labels[t], chosen[i].labels[t]);
     }
-    CHECK(matthews_corrcoef(cm) == Approx(sel.at("test_mcc").get<double>()).margin(1e-12));
-    CHECK_THAT(read_text(dir.path / arm / "test_predictions.chosen.gff3"), Catch::StartsWith("##gff-version 3\n"));
+    CHECK(sel.at("selected") == best);
+    CHECK(sel.at("label") == grid[best].at("label"));
+    CHECK_FALSE(sel.contains("test"));
+    CHECK(sel.at("valid").at("mcc") == grid[best].at("valid_mcc"));
+    // the trainer did not score test: the single test score is the chosen decoder's
+    CHECK_FALSE(nlohmann::json::parse(read_text(dir.path / arm / "result.json")).contains("test_mcc"));
+    // the written test predictions are the chosen decoder's and score the reported MCC
     const auto rows = read_label_tsv(dir.path / arm / "test_predictions.tsv");
-    REQUIRE(rows.size() == data.test().size());
     for (std::size_t i = 0; i < rows.size(); ++i) {
       CHECK(rows[i].name == data.test()[i].name);
       CHECK(rows[i].sequence == data.test()[i].sequence);
-      CHECK(rows[i].labels.size() == data.test()[i].sequence.size());
     }
+    CHECK(mcc_of(rows, data.test()) == Approx(m).margin(1e-12));
     const std::string gff = read_text(dir.path / arm / "test_predictions.gff3");
     CHECK_THAT(gff, Catch::StartsWith("##gff-version 3\n"));
-    CHECK_THAT(gff, Catch::Contains("##sequence-region te0 1 " + std::to_string(data.test()[0].sequence.size())));
+    CHECK_FALSE(std::filesystem::exists(dir.path / arm / "test_predictions.chosen.tsv"));
   }
 
-  // the table: one row per arm, in the configuration's order
-  const std::string md = gene_results_markdown(r);
-  CHECK_THAT(md, Catch::StartsWith("Gene finding, ") && Catch::Contains("model tiny") &&
-                     Catch::Contains("test split: 4 loci"));
-  std::vector<std::string> row_arms;
-  std::istringstream lines(md);
-  for (std::string line; std::getline(lines, line) && line.rfind("Decoder chosen", 0) != 0;)
-    if (line.rfind("| ", 0) == 0 && line.rfind("| arm ", 0) != 0) row_arms.push_back(line.substr(2, line.find(" |") - 2));
-  CHECK(row_arms == cfg.at("arms").get<std::vector<std::string>>());
-  CHECK_THAT(md, Catch::Contains("| scratch | 0 + 7 |"));
-  CHECK_THAT(md, Catch::Contains("| spt | 4 + 3 |"));
-  CHECK_THAT(md, Catch::Contains("| spt_crf | 4 + 3 |"));
-  CHECK_THAT(md, Catch::Contains("| scratch_finetune_budget | 0 + 3 |"));
-  CHECK_THAT(md, Catch::Contains(fmt::format("| spt | 4 + 3 | {:.4f} | {:.4f} |", arms.at("spt").at("valid_mcc").get<double>(),
-                                             arms.at("spt").at("test_mcc").get<double>())));
-  CHECK_THAT(md, Catch::Contains("grammar decoder") &&
-                     Catch::Contains(fmt::format("| {:.4f} / {:.4f} |", arms.at("spt").at("test_grammar").at("mcc").get<double>(),
-                                                 arms.at("spt").at("test_grammar").at("mcc_short_loci").get<double>())));
-
-  // and the decoder each arm chose, in a second table
-  const auto& ss = arms.at("spt").at("decoder_selection");
-  CHECK_THAT(md, Catch::Contains(fmt::format("| spt | {} | {:.4f} | {:.4f} | {:.4f} |", ss.at("label").get<std::string>(),
-                                             ss.at("valid_mcc").get<double>(), ss.at("test_mcc").get<double>(),
-                                             ss.at("test_mcc_short_loci").get<double>())));
-
-  // an arm not run yet (an interrupted compare) is left out of the table
-  auto partial = r;
-  partial["arms"].erase("spt");
-  const std::string md2 = gene_results_markdown(partial);
-  CHECK_THAT(md2, !Catch::Contains("| spt |"));
-  CHECK_THAT(md2, Catch::Contains("| spt_crf |"));
+  // A rerun of the same configuration keeps finished arms as they are (nothing is retrained or
+  // rescored: a removed checkpoint stays removed) and returns the same figures.
+  std::filesystem::remove(dir.path / "spt" / "best.ckpt");
+  const auto again = run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet());
+  CHECK(again.at("arms") == r.at("arms"));
+  CHECK(again.at("provenance") == r.at("provenance"));
+  CHECK_FALSE(std::filesystem::exists(dir.path / "spt" / "best.ckpt"));
 
   // the same output directory with another configuration is refused
   auto other = cfg;
   other["finetune"]["steps"] = 2;
   CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, other, data, dir.path, quiet()),
                     Catch::Contains("different configuration"));
+}
+
+TEST_CASE("run_gene_compare_seeds (SYNTHETIC data): replicates, their summary, one seed per process, the tables",
+          "[pipeline][gene_experiment]") {
+  ScratchDir dir("nucleo_gene_experiment_seeds");
+  CpuContext ctx(1);
+  const auto data = GeneDataset::from_examples(named(synthetic_set(8, 21), "tr"), named(synthetic_set(2, 22), "va"),
+                                               named(synthetic_set(3, 23), "te"));
+  auto cfg = tiny_config();
+  cfg["arms"] = {"spt_crf", "scratch"};
+  cfg["seeds"] = 2;
+  cfg["finetune"]["seed"] = 5;  // replicates: pretrain seeds 1, 2 and finetune seeds 5, 6
+  // seed 6 alone first (as a second process would), then the whole command collects and runs seed 5
+  const auto part = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {{"command", "a"}}, 6);
+  CHECK_FALSE(part.at("complete").get<bool>());
+  REQUIRE(part.at("runs").size() == 1);
+  CHECK(part.at("runs")[0].at("seeds") == nlohmann::json{{"pretrain", 2}, {"finetune", 6}});
+  CHECK_FALSE(std::filesystem::exists(dir.path / "seed-5"));
+  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {}, 7),
+                    Catch::Contains("runs seeds 5..6"));
+
+  const auto rec = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {{"command", "b"}});
+  CHECK(nlohmann::json::parse(read_text(dir.path / "results.json")) == rec);
+  CHECK(rec.at("kind") == "gene_finding_compare");
+  CHECK(rec.at("complete").get<bool>());
+  CHECK(rec.at("config") == cfg);
+  CHECK(rec.at("provenance").at("command") == "b");
+  REQUIRE(rec.at("runs").size() == 2);
+  CHECK(rec.at("runs")[0].at("seeds") == nlohmann::json{{"pretrain", 1}, {"finetune", 5}});
+  CHECK(rec.at("runs")[1] == part.at("runs")[0]);  // collected, not rerun
+  CHECK(rec.at("runs")[1].at("provenance").at("command") == "a");
+  // each replicate directory is a compare of its own seeds
+  const auto c5 = nlohmann::json::parse(read_text(dir.path / "seed-5" / "config.json"));
+  CHECK(c5.at("pretrain").at("seed") == 1);
+  CHECK(c5.at("finetune").at("seed") == 5);
+  CHECK(c5.at("seeds") == 1);
+  // different seeds train differently (their checkpoints differ), the same seed alike
+  CHECK(read_text(dir.path / "seed-5" / "scratch" / "best.ckpt") != read_text(dir.path / "seed-6" / "scratch" / "best.ckpt"));
+
+  // the summary: mean and sample standard deviation of each figure over the runs
+  for (const char* arm : {"spt_crf", "scratch"}) {
+    INFO(arm);
+    const double a = rec["runs"][0]["arms"][arm]["test_mcc"].get<double>(), b = rec["runs"][1]["arms"][arm]["test_mcc"].get<double>();
+    const auto& f = rec.at("summary").at(arm).at("locus.test_mcc");
+    CHECK(f.at("n") == 2);
+    CHECK(f.at("mean").get<double>() == Approx((a + b) / 2).margin(1e-15));
+    CHECK(f.at("sd").get<double>() == Approx(std::abs(a - b) / std::sqrt(2.0)).margin(1e-15));
+    CHECK(f.at("values") == nlohmann::json{a, b});
+    CHECK(rec.at("summary").at(arm).at("locus.decoder").size() == 2);
+    CHECK_FALSE(rec.at("summary").at(arm).contains("genome.test_mcc"));
+  }
+  CHECK(rec.at("summary").at("spt_crf").contains("seconds_with_pretrain"));
+
+  // the tables: one summary row per arm in the configuration's order, one seed row per run
+  const std::string md = gene_compare_markdown(rec);
+  CHECK_THAT(md, Catch::Contains("2 seed(s)"));
+  const auto& s = rec.at("summary").at("spt_crf");
+  CHECK_THAT(md, Catch::Contains(fmt::format("| SPT + CRF | 4 + 3 | {:.3f} ± {:.3f} |", s["locus.test_mcc"]["mean"].get<double>(),
+                                             s["locus.test_mcc"]["sd"].get<double>())));
+  CHECK(md.find("| SPT + CRF | 4 + 3 |") < md.find("| scratch (equal compute) | 0 + 7 |"));
+  CHECK_THAT(md, Catch::Contains(fmt::format("| SPT + CRF | 6 | {:.3f} |", rec["runs"][1]["arms"]["spt_crf"]["valid_mcc"].get<double>())));
+
+  // a rerun collects again without training; another seed count is another configuration
+  const auto again = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {{"command", "b"}});
+  CHECK(again == rec);
+  auto three = cfg;
+  three["seeds"] = 3;
+  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, three, data, dir.path, quiet()),
+                    Catch::Contains("different configuration"));
+  for (const nlohmann::json bad : {nlohmann::json(0), nlohmann::json(1.5), nlohmann::json("2")}) {
+    auto b = cfg;
+    b["seeds"] = bad;
+    CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, b, data, dir.path / "bad", quiet()),
+                      Catch::Contains("seeds must be an integer"));
+  }
+  CHECK_FALSE(std::filesystem::exists(dir.path / "bad"));
+}
+
+TEST_CASE("genome context (SYNTHETIC data): loci that are whole genome records score as at locus level",
+          "[pipeline][gene_experiment]") {
+  ScratchDir dir("nucleo_gene_experiment_genome");
+  CpuContext ctx(1);
+  const auto valid = as_genome_loci(synthetic_set(3, 32), "va"), test = as_genome_loci(synthetic_set(4, 33), "te");
+  const auto data = GeneDataset::from_examples(named(synthetic_set(8, 31), "tr"), valid, test);
+  const auto fasta = dir.path.parent_path() / "genome.fa";
+  write_fasta(fasta, genome_of({valid, test}));
+  auto cfg = tiny_config();
+  cfg["arms"] = {"spt_crf", "scratch"};
+  cfg["genome"] = {{"enabled", true}, {"fasta", fasta.string()}};
+  const auto rec = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet());
+  REQUIRE(rec.at("runs").size() == 1);
+  const auto& run = rec.at("runs")[0];
+  CHECK(run.at("genome").at("records") == 7);
+  for (const char* arm : {"spt_crf", "scratch"}) {
+    INFO(arm);
+    const auto& a = run.at("arms").at(arm);
+    const auto& g = a.at("genome");
+    // every setting scores inside the genome as at locus level, so the same setting is chosen, and
+    // the single test score is the locus-level one
+    REQUIRE(g.at("grid").size() == a.at("decoder_selection").at("grid").size());
+    for (std::size_t i = 0; i < g.at("grid").size(); ++i) {
+      CHECK(g["grid"][i]["label"] == a["decoder_selection"]["grid"][i]["label"]);
+      CHECK(g["grid"][i]["valid_mcc"].get<double>() ==
+            Approx(a["decoder_selection"]["grid"][i]["valid_mcc"].get<double>()).margin(1e-12));
+    }
+    CHECK(g.at("selected") == a.at("decoder_selection").at("selected"));
+    CHECK(g.at("test").at("mcc").get<double>() == Approx(a.at("test_mcc").get<double>()).margin(1e-12));
+    CHECK(g.at("test").at("structure") == a.at("test").at("structure"));
+    CHECK(rec.at("summary").at(arm).at("genome.test_mcc").at("mean").get<double>() ==
+          Approx(a.at("test_mcc").get<double>()).margin(1e-12));
+    // the genome-wide predictions are written as GFF3, one sequence-region per record
+    const std::string gff = read_text(dir.path / "seed-1" / arm / "genome_predictions.gff3");
+    CHECK_THAT(gff, Catch::StartsWith("##gff-version 3\n"));
+  }
+  // a locus that is not where its name says is refused before any training
+  auto moved = test;
+  moved[0].name = fmt::format("te0_2-{}", moved[0].sequence.size() + 1);
+  const auto bad = GeneDataset::from_examples(named(synthetic_set(8, 31), "tr"), valid, moved);
+  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, bad, dir.path / "moved", quiet()),
+                    Catch::Contains("test locus 'te0_2-"));
+  CHECK_FALSE(std::filesystem::exists(dir.path / "moved"));
 }
 
 TEST_CASE("run_gene_compare: an unknown arm is a ConfigError before any training", "[pipeline][gene_experiment]") {
@@ -203,7 +327,7 @@ TEST_CASE("run_gene_compare: an unknown arm is a ConfigError before any training
   cfg["arms"] = {"spt", "sptt"};
   CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet()), ConfigError);
   CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet()),
-                    Catch::Contains("'sptt'") && Catch::Contains("scratch_finetune_budget"));
+                    Catch::Contains("'sptt'") && Catch::Contains("scratch_finetune_budget") && Catch::Contains("scratch_crf"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "pretrain"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "spt"));
   // a refused configuration is not saved as the directory's run
@@ -221,6 +345,14 @@ TEST_CASE("run_gene_compare: an unknown arm is a ConfigError before any training
   CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, decoder, data, dir.path, quiet()),
                     Catch::Contains("predict.decoder") && Catch::Contains("grammer"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "pretrain"));
+  CHECK_FALSE(std::filesystem::exists(dir.path / "config.json"));
+  // data that cannot be chosen on or scored: no validation loci (data.valid_percent = 0), no test loci
+  const auto no_valid = GeneDataset::from_examples(named(synthetic_set(2, 1), "tr"), {}, named(synthetic_set(1, 3), "te"));
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, tiny_config(), no_valid, dir.path, quiet()),
+                    Catch::Contains("leaves no validation loci") && Catch::Contains("data.valid_percent"));
+  const auto no_test = GeneDataset::from_examples(named(synthetic_set(2, 1), "tr"), named(synthetic_set(1, 2), "va"), {});
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, tiny_config(), no_test, dir.path, quiet()),
+                    Catch::Contains("no test loci"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "config.json"));
   // and a good one can still claim the directory afterwards (checked without training: zero arms)
   auto good = tiny_config();

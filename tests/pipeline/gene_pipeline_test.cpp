@@ -45,8 +45,12 @@ TEST_CASE("gene pipeline (SYNTHETIC data): pretrain, then SPT+CRF fine-tune load
   const auto fin = finetune_gene<TinyEncoder<float>>(ctx, train, valid, test, fo, dir / "spt_crf", {}, &ev);
   CHECK(fin.summary["encoder_load"]["used"].get<int>() > 0);
   CHECK(fin.summary["encoder_load"]["missing"].size() > 0);  // the head and the CRF start fresh
-  REQUIRE(fin.train.test.has_value());
+  CHECK_FALSE(fin.train.test.has_value());  // the trainer does not score test; finetune_gene does, once
+  CHECK(fin.summary.at("test").at("loci") == test.size());
+  CHECK(fin.summary.at("test_mcc") == fin.summary.at("test").at("mcc"));
+  CHECK(fin.summary.at("decoder_selection").at("grid").size() == 1);  // no scan: the configured decoder
   CHECK(ev.loci == test.size());
+  CHECK(ev.mcc() == fin.summary.at("test_mcc").get<double>());
   REQUIRE(ev.predictions.size() == test.size());
   std::int64_t nt = 0;
   for (const auto& g : test) nt += static_cast<std::int64_t>(g.sequence.size());

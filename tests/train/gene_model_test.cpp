@@ -211,8 +211,62 @@ TEST_CASE("GeneModel: predict_each and evaluate_gene_each equal predict / evalua
   }
 }
 
+TEST_CASE("GeneModel: predict_each on records decoded in chunks equals the chunks decoded one by one",
+          "[train][gene_model]") {
+  // A record longer than `chunk` is decoded chunk by chunk, each keeping its central part. With
+  // noncoding_ends off, a chunk decodes as the same sequence predicted alone, so the chunked
+  // prediction can be rebuilt independently from predict() on the pieces.
+  CpuContext ctx(1);
+  ctx.set_training(false);
+  for (const bool crf : {true, false}) {
+    auto model = random_model(crf, crf ? 21 : 22);
+    std::vector<GenePredictOptions> settings(4);
+    for (auto& o : settings) {
+      o.window = SlidingWindowOptions{128, 32, 2};
+      o.chunk = 240;
+      o.chunk_overlap = 60;
+      o.noncoding_ends = false;
+    }
+    settings[1].decoder = settings[2].decoder = settings[3].decoder = GeneDecoder::grammar;
+    settings[2].grammar.gene_penalty = 3.0;
+    settings[3].grammar.deep_intron_penalty = 1.0;
+    Rng rng(31);
+    const std::string seq = motif_rich_dna(rng, 1000);
+    const auto ids = tokens::encode(seq);
+    std::vector<Index> reported;
+    const auto each = model.predict_each(ctx, ids, settings, [&](Index done) { reported.push_back(done); });
+    const SlidingWindow plan(static_cast<Index>(seq.size()), 240, 60);
+    REQUIRE(plan.windows().size() > 3);
+    CHECK(reported.size() == plan.windows().size());
+    CHECK(reported.back() == static_cast<Index>(seq.size()));
+    for (std::size_t s = 0; s < settings.size(); ++s) {
+      INFO("crf " << crf << " setting " << s);
+      GenePredictOptions whole = settings[s];
+      whole.chunk = Index{1} << 20;  // each piece predicted as a record of its own
+      std::vector<std::int8_t> labels(seq.size(), -1);
+      std::vector<float> conf(seq.size(), -1.0f);
+      for (const Window& w : plan.windows()) {
+        const auto part = model.predict(ctx, std::span<const std::uint8_t>(ids).subspan(w.start, w.length), whole);
+        for (Index i = w.keep_begin; i < w.keep_end; ++i) {
+          labels[i] = part.labels[i - w.start];
+          conf[i] = part.confidence[i - w.start];
+        }
+      }
+      CHECK(each[s].labels == labels);
+      CHECK(each[s].confidence == conf);
+      CHECK(model.predict(ctx, ids, settings[s]).labels == labels);
+    }
+    CHECK(each[1].labels != each[0].labels);
+    // one gene per record cannot be kept chunk by chunk
+    auto one = settings;
+    one[3].grammar.one_gene = true;
+    CHECK_THROWS_WITH(model.predict_each(ctx, ids, one), Catch::Contains("one gene per chunk is not one gene per record"));
+  }
+}
+
 TEST_CASE("decoder_grid_from_config: the model decoder and the grammar at every listed prior", "[train][gene_model]") {
   nlohmann::json cfg = default_gene_config();
+  cfg["predict"]["select"]["one_gene_per_record"] = {false};
   const auto grid = decoder_grid_from_config(cfg);
   REQUIRE(grid.size() == 1 + 4 * 4);  // model, then gene_penalty fastest within deep_intron_penalty
   CHECK(grid[0].decoder == GeneDecoder::model);

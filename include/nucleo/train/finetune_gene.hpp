@@ -14,12 +14,15 @@
 ///           term keeps the emissions informative per nucleotide from the first step: with the NLL
 ///           alone the count-initialised transitions explain most of a locus and short runs decode
 ///           to all-noncoding for many steps (seen on the fly set at 20 steps: MCC 0).
-///   select  pooled 9-class MCC on the validation loci (whole loci by sliding windows; Viterbi with
-///           the CRF), test evaluated once with the best checkpoint (as BEND); with the model
-///           decoder, that checkpoint's test MCC under the grammar decoder is reported beside it
-///   decoder with `decoder_grid` (compare's predict.select), that checkpoint is then decoded under
-///           each setting; the one of highest valid MCC is chosen and its test MCC reported
-///           (summary "decoder_selection"; its test predictions in `chosen_test_evaluation`)
+///   select  checkpoints: pooled 9-class MCC on the validation loci after every epoch (whole loci by
+///           sliding windows; Viterbi with the CRF), as BEND; the best checkpoint is kept
+///   decoder the best checkpoint is then decoded under each setting of `decoder_grid` (compare's
+///           predict.select; empty: `predict` alone) on the validation loci, and the setting of
+///           highest valid MCC is chosen (gene_decoder_selection.hpp)
+///   test    scored once, with the chosen checkpoint and decoder: summary "test" (MCC, exon/gene/
+///           splice-site scores) and "test_mcc"; no other setting is ever scored on test
+///   genome  with `genome`: the same choice and single test score in genome context (the genome
+///           predicted whole, scored inside the loci), summary "genome"
 #include "nucleo/core/context.hpp"
 #include "nucleo/data/batcher.hpp"
 #include "nucleo/data/gene_dataset.hpp"
@@ -27,6 +30,7 @@
 #include "nucleo/io/checkpoint.hpp"
 #include "nucleo/losses/cross_entropy.hpp"
 #include "nucleo/optim/adamw.hpp"
+#include "nucleo/train/gene_decoder_selection.hpp"
 #include "nucleo/train/gene_model.hpp"
 #include "nucleo/train/pretrain_mlm.hpp"
 #include "nucleo/train/stage_config.hpp"
@@ -50,46 +54,13 @@ struct GeneFinetuneOptions {
   std::optional<std::filesystem::path> init_checkpoint{};  ///< SPT encoder; none = scratch
   Activation head_activation = Activation::gelu;
   GenePredictOptions predict{};
-  bool keep_test_predictions = true;
-  /// With predict.decoder = model: also score the test split with the grammar decoder (same
-  /// checkpoint, selected by the model decoder's validation MCC), as summary "test_grammar".
-  bool test_with_grammar = true;
   /// Decoder settings to choose from by validation MCC after training (compare's predict.select;
-  /// empty: none), reported as summary "decoder_selection" (select_gene_decoder).
+  /// empty: `predict` alone), reported as summary "decoder_selection".
   std::vector<GenePredictOptions> decoder_grid{};
+  /// Genome context: also choose and score in this genome (summary "genome"); none: locus level only.
+  const GeneGenome* genome = nullptr;
   ProgressOptions progress{};
 };
-
-/// Scores `model` on `valid` and `test` under every setting of `grid` (one network pass per locus)
-/// and chooses the setting of highest validation MCC (the first of equals), as BEND chooses
-/// checkpoints; the test split plays no part in the choice. Returns the whole scan and the choice;
-/// `chosen_test`, if given, receives the chosen setting's test evaluation with its predictions.
-template <class Encoder>
-nlohmann::json select_gene_decoder(CpuContext& ctx, GeneModel<Encoder>& model, std::span<const GeneExample> valid,
-                                   std::span<const GeneExample> test, std::span<const GenePredictOptions> grid,
-                                   GeneEvaluation* chosen_test = nullptr) {
-  NUCLEO_CHECK(!grid.empty(), "select_gene_decoder: no decoder settings to choose from");
-  const auto t0 = std::chrono::steady_clock::now();
-  const auto v = evaluate_gene_each(ctx, model, valid, grid);
-  std::size_t best = 0;
-  for (std::size_t i = 1; i < grid.size(); ++i)
-    if (v[i].mcc() > v[best].mcc()) best = i;
-  auto t = evaluate_gene_each(ctx, model, test, grid, 14000, chosen_test ? std::optional<std::size_t>(best) : std::nullopt);
-  nlohmann::json rows = nlohmann::json::array();
-  for (std::size_t i = 0; i < grid.size(); ++i)
-    rows.push_back({{"setting", gene_decoder_setting_json(grid[i])},
-                    {"label", gene_decoder_setting_label(grid[i])},
-                    {"valid_mcc", v[i].mcc()},
-                    {"test_mcc", t[i].mcc()},
-                    {"test_mcc_short_loci", t[i].mcc_short()}});
-  if (chosen_test) *chosen_test = std::move(t[best]);
-  nlohmann::json j = rows[best];
-  j["rule"] = "highest valid MCC (first of equals); the test split is not used to choose";
-  j["selected"] = best;
-  j["grid"] = rows;
-  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  return j;
-}
 
 /// Tokenised examples with per-nucleotide labels, for the Batcher.
 inline std::vector<Example> gene_examples(std::span<const GeneExample> in) {
@@ -131,9 +102,11 @@ template <class Encoder>
 StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, std::span<const GeneExample> valid,
                           std::span<const GeneExample> test, const GeneFinetuneOptions& opt,
                           const std::filesystem::path& run_dir, const nlohmann::json& config,
-                          GeneEvaluation* test_evaluation = nullptr, GeneEvaluation* chosen_test_evaluation = nullptr) {
+                          GeneEvaluation* test_evaluation = nullptr,
+                          std::vector<GenePrediction>* genome_predictions = nullptr) {
   using S = typename Encoder::scalar_type;
   NUCLEO_CHECK(!train.empty(), "finetune_gene: no training loci");
+  NUCLEO_CHECK(!valid.empty(), "finetune_gene: no validation loci (checkpoints and decoders are chosen on them)");
   const auto t0 = std::chrono::steady_clock::now();
   const StageConfig& stage = opt.stage;
 
@@ -185,15 +158,12 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
     c.clear_lengths();
     return StepResult{l, nt};
   };
-  GeneEvaluation test_ev;
   task.evaluate = [&](CpuContext& c, Split split) {
-    const bool is_test = split == Split::test;
-    GeneEvaluation ev = evaluate_gene(c, model, is_test ? test : valid, opt.predict,
-                                      is_test && opt.keep_test_predictions);
+    NUCLEO_CHECK(split == Split::validation, "finetune_gene: the test split is scored after training, once");
+    GeneEvaluation ev = evaluate_gene(c, model, valid, opt.predict);
     EvalResult r;
     r.metric = ev.mcc();
     r.extra = ev.to_json();
-    if (is_test) test_ev = std::move(ev);
     return r;
   };
 
@@ -203,12 +173,12 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
   TrainerOptions to = stage_trainer_options(stage, batcher.batches_per_epoch(), run_dir, "mcc", model_type, ckpt_config);
   to.progress = opt.progress;
   to.title = fmt::format("gene finding: {}{}", opt.init_checkpoint ? "SPT" : "scratch", opt.crf ? " + CRF" : "");
-  to.test_at_end = !test.empty();
+  to.test_at_end = false;  // scored below, once, with the decoder the validation loci choose
   Trainer trainer(model, optimizer, to);
   StageResult r;
   r.train = trainer.run(ctx, task);
   r.best_checkpoint = trainer.best_checkpoint();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (std::filesystem::exists(r.best_checkpoint)) load_checkpoint(r.best_checkpoint, model);
   r.summary = {{"stage", "finetune_gene"},
                {"crf", opt.crf},
                {"init", opt.init_checkpoint ? "spt" : "scratch"},
@@ -216,36 +186,37 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
                {"best_epoch", r.train.best_epoch},
                {"valid_mcc", r.train.best_metric},
                {"checkpoint", r.best_checkpoint.string()},
-               {"seconds", r.seconds},
                {"encoder_load", load_report}};
-  if (r.train.test) {
-    r.summary["test_mcc"] = r.train.test->metric;
-    r.summary["test"] = r.train.test->extra;
-    // The trainer left the best weights loaded.
-    nlohmann::json sel;
-    if (!opt.decoder_grid.empty()) {
-      fmt::print(stderr, "decoder selection: {} settings on the valid and test splits\n", opt.decoder_grid.size());
-      sel = select_gene_decoder(ctx, model, valid, test, opt.decoder_grid, chosen_test_evaluation);
-      fmt::print(stderr, "decoder selection: {} (valid MCC {:.4f}, test MCC {:.4f}) in {:.0f} s\n",
-                 sel.at("label").get<std::string>(), sel.at("valid_mcc").get<double>(), sel.at("test_mcc").get<double>(),
-                 sel.at("seconds").get<double>());
-      r.summary["decoder_selection"] = sel;
-    }
-    if (opt.test_with_grammar && opt.predict.decoder != GeneDecoder::grammar) {
-      GenePredictOptions g = opt.predict;
-      g.decoder = GeneDecoder::grammar;
-      // The scan holds this setting when the grid was built from the same predict options: reuse it.
-      const auto in_scan = std::find(opt.decoder_grid.begin(), opt.decoder_grid.end(), g);
-      if (in_scan != opt.decoder_grid.end()) {
-        const auto& row = sel.at("grid")[static_cast<std::size_t>(in_scan - opt.decoder_grid.begin())];
-        r.summary["test_grammar"] = {{"mcc", row.at("test_mcc")}, {"mcc_short_loci", row.at("test_mcc_short_loci")}};
-      } else {
-        const GeneEvaluation ev = evaluate_gene(ctx, model, test, g);
-        r.summary["test_grammar"] = {{"mcc", ev.mcc()}, {"mcc_short_loci", ev.mcc_short()}};
-      }
-    }
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.summary["seconds"] = r.seconds;  // training (with the per-epoch validation), before the scoring below
+
+  const std::vector<GenePredictOptions> grid =
+      opt.decoder_grid.empty() ? std::vector<GenePredictOptions>{opt.predict} : opt.decoder_grid;
+  fmt::print(stderr, "decoder: choosing among {} settings on the {} validation loci\n", grid.size(), valid.size());
+  nlohmann::json sel = select_gene_decoder(ctx, model, valid, test, grid, test_evaluation);
+  if (sel.contains("test")) {
+    const auto& t = sel.at("test");
+    fmt::print(stderr, "decoder {} (valid MCC {:.4f}); test, scored once: MCC {:.4f}, exon F1 {:.4f}, gene F1 {:.4f}\n",
+               sel.at("label").get<std::string>(), sel.at("valid_mcc").get<double>(), t.at("mcc").get<double>(),
+               t.at("structure").at("exon").at("f1").get<double>(), t.at("structure").at("gene").at("f1").get<double>());
+    r.summary["test_mcc"] = t.at("mcc");
+    r.summary["test"] = t;
+    sel.erase("test");
   }
-  if (test_evaluation) *test_evaluation = std::move(test_ev);
+  r.summary["decoder_selection"] = sel;
+  if (opt.genome) {
+    fmt::print(stderr, "genome context: {} ({} nt), choosing on the {} validation loci inside it\n",
+               opt.genome->fasta.string(), opt.genome->nucleotides(), opt.genome->valid.size());
+    const nlohmann::json g = evaluate_gene_genome(ctx, model, *opt.genome, grid, genome_predictions,
+                                                  opt.progress.mode == ProgressOptions::Mode::off);
+    r.summary["genome"] = g;
+    if (g.contains("test"))
+      fmt::print(stderr, "genome context: decoder {} (valid MCC {:.4f}); test, scored once: MCC {:.4f}, exon F1 {:.4f}, "
+                         "gene F1 {:.4f} ({:.0f} s)\n",
+                 g.at("label").get<std::string>(), g.at("valid_mcc").get<double>(), g.at("test").at("mcc").get<double>(),
+                 g.at("test").at("structure").at("exon").at("f1").get<double>(),
+                 g.at("test").at("structure").at("gene").at("f1").get<double>(), g.at("seconds").get<double>());
+  }
   return r;
 }
 

@@ -22,7 +22,12 @@
 ///     log-mean), so that only splice sites and exons decide an intron's strand;
 ///   - sequences longer than `chunk` nt (chromosomes) are decoded in chunks of `chunk` overlapping by
 ///     `chunk_overlap`, each chunk keeping its central part (windowed Viterbi with overlap), so memory
-///     is bounded by the chunk, not by the chromosome.
+///     is bounded by the chunk, not by the chromosome;
+///   - `predict_each` decodes one sequence under several decoder settings from one network pass (and
+///     one CRF forward-backward) per chunk, for decoder scans.
+///
+/// Evaluation (`evaluate_gene`, `evaluate_gene_each`): pooled confusion matrices (MCC) and exon,
+/// gene and splice-site counts (GeneStructureScore) over a split, all loci and the short ones.
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/core/context.hpp"
 #include "nucleo/data/gene_dataset.hpp"
@@ -33,6 +38,7 @@
 #include "nucleo/losses/gene_grammar_decoder.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
 #include "nucleo/metrics/confusion_matrix.hpp"
+#include "nucleo/metrics/gene_structure_score.hpp"
 #include "nucleo/metrics/mcc.hpp"
 #include "nucleo/train/model_zoo.hpp"
 
@@ -138,40 +144,17 @@ class GeneModel {
   /// the number of nucleotides whose labels are final so far (for progress reports).
   GenePrediction predict(CpuContext& ctx, std::span<const std::uint8_t> ids, const GenePredictOptions& o = {},
                          const std::function<void(Index done)>& on_chunk = {}) {
-    const Index L = static_cast<Index>(ids.size());
-    if (L <= o.chunk) return predict_chunk(ctx, ids, true, true, o);
-    NUCLEO_CHECK(o.chunk_overlap >= 0 && o.chunk_overlap < o.chunk,
-                 "GenePredictOptions: chunk_overlap ({}) must be in [0, chunk = {})", o.chunk_overlap, o.chunk);
-    if (o.decoder == GeneDecoder::grammar && o.grammar.one_gene)
-      throw ConfigError(fmt::format("predict.one_gene_per_record: a record of {} nt is decoded in chunks of {} nt, and "
-                                    "one gene per chunk is not one gene per record (use it for single-gene loci only)",
-                                    L, o.chunk));
-    GenePrediction p;
-    p.labels.assign(static_cast<std::size_t>(L), 8);
-    p.confidence.assign(static_cast<std::size_t>(L), 0.0f);
-    const SlidingWindow plan(L, o.chunk, o.chunk_overlap);
-    Index done = 0;
-    for (const Window& w : plan.windows()) {
-      const GenePrediction part =
-          predict_chunk(ctx, ids.subspan(static_cast<std::size_t>(w.start), static_cast<std::size_t>(w.length)),
-                        w.start == 0, w.start + w.length == L, o);
-      for (Index i = w.keep_begin; i < w.keep_end; ++i) {
-        p.labels[static_cast<std::size_t>(i)] = part.labels[static_cast<std::size_t>(i - w.start)];
-        p.confidence[static_cast<std::size_t>(i)] = part.confidence[static_cast<std::size_t>(i - w.start)];
-      }
-      done += w.keep_end - w.keep_begin;
-      if (on_chunk) on_chunk(done);
-    }
-    return p;
+    return std::move(predict_each(ctx, ids, std::span<const GenePredictOptions>(&o, 1), on_chunk).front());
   }
 
   /// `ids` predicted under each of `settings` (decoder settings of one sequence, e.g. a scan of
-  /// the grammar's priors) from one pass of the network: equal to predict(ctx, ids, settings[i])
-  /// for every i. The settings must agree in window, chunk and tie_intron_strands (what the network
-  /// pass depends on). Records longer than the chunk are predicted per setting.
+  /// the grammar's priors) from one pass of the network per chunk: equal to predict(ctx, ids,
+  /// settings[i]) for every i. The settings must agree in window, chunk and tie_intron_strands (what
+  /// the network pass depends on). The CRF's marginals (the confidences) are computed once per chunk.
   std::vector<GenePrediction> predict_each(CpuContext& ctx, std::span<const std::uint8_t> ids,
-                                           std::span<const GenePredictOptions> settings) {
-    std::vector<GenePrediction> out;
+                                           std::span<const GenePredictOptions> settings,
+                                           const std::function<void(Index done)>& on_chunk = {}) {
+    std::vector<GenePrediction> out(settings.size());
     if (settings.empty()) return out;
     const GenePredictOptions& f = settings.front();
     for (const GenePredictOptions& o : settings)
@@ -179,38 +162,58 @@ class GeneModel {
                        o.chunk_overlap == f.chunk_overlap && o.tie_intron_strands == f.tie_intron_strands,
                    "GeneModel::predict_each: the settings must share window, chunk and tie_intron_strands");
     const Index L = static_cast<Index>(ids.size());
-    if (L > f.chunk || L == 0) {
-      for (const GenePredictOptions& o : settings) out.push_back(predict(ctx, ids, o));
-      return out;
-    }
-    const RowMatrix<float> logits = scores(ctx, ids, f);
-    for (const GenePredictOptions& o : settings) {
-      GenePrediction p;
+    for (GenePrediction& p : out) {
       p.labels.assign(ids.size(), 8);
       p.confidence.assign(ids.size(), 0.0f);
-      decode_scores(ctx, ids, logits, true, true, p, o);
-      out.push_back(std::move(p));
+    }
+    if (L == 0) return out;
+    if (L <= f.chunk) {
+      decode_chunk(ctx, ids, true, true, settings, out);
+      return out;
+    }
+    NUCLEO_CHECK(f.chunk_overlap >= 0 && f.chunk_overlap < f.chunk,
+                 "GenePredictOptions: chunk_overlap ({}) must be in [0, chunk = {})", f.chunk_overlap, f.chunk);
+    for (const GenePredictOptions& o : settings)
+      if (o.decoder == GeneDecoder::grammar && o.grammar.one_gene)
+        throw ConfigError(fmt::format("predict.one_gene_per_record: a record of {} nt is decoded in chunks of {} nt, "
+                                      "and one gene per chunk is not one gene per record (use it for single-gene loci "
+                                      "only)",
+                                      L, f.chunk));
+    const SlidingWindow plan(L, f.chunk, f.chunk_overlap);
+    std::vector<GenePrediction> part(settings.size());
+    Index done = 0;
+    for (const Window& w : plan.windows()) {
+      for (GenePrediction& p : part) {
+        p.labels.assign(static_cast<std::size_t>(w.length), 8);
+        p.confidence.assign(static_cast<std::size_t>(w.length), 0.0f);
+      }
+      decode_chunk(ctx, ids.subspan(static_cast<std::size_t>(w.start), static_cast<std::size_t>(w.length)),
+                   w.start == 0, w.start + w.length == L, settings, part);
+      for (std::size_t s = 0; s < settings.size(); ++s)
+        for (Index i = w.keep_begin; i < w.keep_end; ++i) {
+          out[s].labels[static_cast<std::size_t>(i)] = part[s].labels[static_cast<std::size_t>(i - w.start)];
+          out[s].confidence[static_cast<std::size_t>(i)] = part[s].confidence[static_cast<std::size_t>(i - w.start)];
+        }
+      done += w.keep_end - w.keep_begin;
+      if (on_chunk) on_chunk(done);
     }
     return out;
   }
 
  private:
-  /// One chunk of a record: `record_start` / `record_end` say whether the chunk begins / ends where
-  /// the record does.
-  GenePrediction predict_chunk(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
-                               const GenePredictOptions& o = {}) {
-    GenePrediction p;
-    p.labels.assign(ids.size(), 8);
-    p.confidence.assign(ids.size(), 0.0f);
-    if (!ids.empty()) decode(ctx, ids, record_start, record_end, p, o);
-    return p;
-  }
-
-  /// Predicts `ids`, a whole record or one chunk of it; `record_start` / `record_end`: the chunk
-  /// begins / ends where the record does (the grammar decoder's noncoding_ends apply there only).
-  void decode(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
-              GenePrediction& p, const GenePredictOptions& o = {}) {
-    decode_scores(ctx, ids, scores(ctx, ids, o), record_start, record_end, p, o);
+  /// Predicts `ids`, a whole record or one chunk of it, under every setting into `out` (sized);
+  /// `record_start` / `record_end`: the chunk begins / ends where the record does (the grammar
+  /// decoder's noncoding_ends apply there only).
+  void decode_chunk(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
+                    std::span<const GenePredictOptions> settings, std::span<GenePrediction> out) {
+    const RowMatrix<float> logits = scores(ctx, ids, settings.front());
+    std::optional<Tensor> marg;
+    if (use_crf_) {
+      marg.emplace();
+      crf_marginals(ctx, logits, *marg);
+    }
+    for (std::size_t s = 0; s < settings.size(); ++s)
+      decode_scores(ctx, ids, logits, marg ? &*marg : nullptr, record_start, record_end, out[s], settings[s]);
   }
 
   /// The head's logits for `ids` (K x L, by o.window's sliding windows), intron strands tied with
@@ -241,9 +244,28 @@ class GeneModel {
     return logits;
   }
 
-  /// Labels of `ids` from its logits (consumed) under the decoder settings of `o`.
-  void decode_scores(CpuContext& ctx, std::span<const std::uint8_t> ids, RowMatrix<float> logits, bool record_start,
-                     bool record_end, GenePrediction& p, const GenePredictOptions& o) {
+  /// The CRF's emissions [1, K, L] from logits (K x L).
+  Tensor crf_emissions(const RowMatrix<float>& logits) const {
+    const Index L = logits.cols();
+    Tensor em(1, kGeneClasses, L);
+    for (Index k = 0; k < kGeneClasses; ++k)
+      for (Index l = 0; l < L; ++l) em(0, k, l) = static_cast<scalar_type>(logits(k, l));
+    return em;
+  }
+
+  /// The CRF's posterior marginals [1, K, L] of the chunk (the confidence of every decoder's labels).
+  void crf_marginals(CpuContext& ctx, const RowMatrix<float>& logits, Tensor& marg) {
+    const Tensor em = crf_emissions(logits);
+    ctx.set_lengths({logits.cols()});
+    crf_.marginals(ctx, em, marg);
+    ctx.clear_lengths();
+  }
+
+  /// Labels of `ids` from its logits under the decoder settings of `o`; `marg`: the CRF's marginals
+  /// (with the CRF).
+  void decode_scores(CpuContext& ctx, std::span<const std::uint8_t> ids, const RowMatrix<float>& logits,
+                     const Tensor* marg, bool record_start, bool record_end, GenePrediction& p,
+                     const GenePredictOptions& o) {
     const Index L = static_cast<Index>(ids.size());
     GeneGrammarOptions rules = o.grammar;
     rules.noncoding_start = o.noncoding_ends && record_start;
@@ -253,37 +275,35 @@ class GeneModel {
       p.confidence[static_cast<std::size_t>(l)] = conf;
     };
     if (use_crf_) {
-      Tensor em(1, kGeneClasses, L), marg;
-      for (Index k = 0; k < kGeneClasses; ++k)
-        for (Index l = 0; l < L; ++l) em(0, k, l) = static_cast<scalar_type>(logits(k, l));
-      ctx.set_lengths({L});
-      crf_.marginals(ctx, em, marg);
       if (o.decoder == GeneDecoder::grammar) {
         GeneGrammarDecoder::from_crf(crf_, rules)
             .decode(ids, std::span<const float>(logits.data(), static_cast<std::size_t>(logits.size())), p.labels);
         for (Index l = 0; l < L; ++l) {
           const int t = p.labels[static_cast<std::size_t>(l)];
-          put(l, t, static_cast<float>(marg(0, t, l)));
+          put(l, t, static_cast<float>((*marg)(0, t, l)));
         }
       } else {
-        const Labels tags = crf_.decode(ctx, em);
-        for (Index l = 0; l < L; ++l) put(l, tags(0, l), static_cast<float>(marg(0, tags(0, l), l)));
+        ctx.set_lengths({L});
+        const Labels tags = crf_.decode(ctx, crf_emissions(logits));
+        ctx.clear_lengths();
+        for (Index l = 0; l < L; ++l) put(l, tags(0, l), static_cast<float>((*marg)(0, tags(0, l), l)));
       }
     } else if (o.decoder == GeneDecoder::grammar) {
-      // Per-nucleotide log-softmax (in place), then the grammar path over it.
+      // Per-nucleotide log-softmax, then the grammar path over it.
+      RowMatrix<float> logp = logits;
       for (Index l = 0; l < L; ++l) {
-        float m = logits(0, l);
-        for (int k = 1; k < kGeneClasses; ++k) m = std::max(m, logits(k, l));
+        float m = logp(0, l);
+        for (int k = 1; k < kGeneClasses; ++k) m = std::max(m, logp(k, l));
         double z = 0;
-        for (int k = 0; k < kGeneClasses; ++k) z += std::exp(static_cast<double>(logits(k, l) - m));
+        for (int k = 0; k < kGeneClasses; ++k) z += std::exp(static_cast<double>(logp(k, l) - m));
         const float shift = m + static_cast<float>(std::log(z));
-        for (int k = 0; k < kGeneClasses; ++k) logits(k, l) -= shift;
+        for (int k = 0; k < kGeneClasses; ++k) logp(k, l) -= shift;
       }
-      GeneGrammarDecoder(rules).decode(ids, std::span<const float>(logits.data(), static_cast<std::size_t>(logits.size())),
-                                           p.labels);
+      GeneGrammarDecoder(rules).decode(ids, std::span<const float>(logp.data(), static_cast<std::size_t>(logp.size())),
+                                       p.labels);
       for (Index l = 0; l < L; ++l) {
         const int t = p.labels[static_cast<std::size_t>(l)];
-        put(l, t, std::exp(logits(t, l)));
+        put(l, t, std::exp(logp(t, l)));
       }
     } else {
       for (Index l = 0; l < L; ++l) {
@@ -296,7 +316,6 @@ class GeneModel {
         put(l, best, static_cast<float>(1.0 / z));
       }
     }
-    ctx.clear_lengths();
   }
 
   Net net_;
@@ -304,11 +323,13 @@ class GeneModel {
   bool use_crf_;
 };
 
-/// Pooled confusion matrices of a gene-finding evaluation: over all loci, and over the loci up to
-/// `short_max` nt (the paper's BEND loci are 1,433-14,000 nt; the fly set has longer ones).
+/// A gene-finding evaluation pooled over loci: confusion matrices and exon/gene/splice-site counts
+/// (metrics/gene_structure_score.hpp), over all loci and over the loci up to `short_max` nt (the
+/// paper's BEND loci are 1,433-14,000 nt; the fly set has longer ones).
 struct GeneEvaluation {
   ConfusionMatrix all{kGeneClasses};
   ConfusionMatrix short_loci{kGeneClasses};
+  GeneStructureScore structure, structure_short;
   Index short_max = 14000;
   std::size_t loci = 0, short_count = 0;
   std::vector<GenePrediction> predictions;  ///< per locus, when asked for
@@ -316,56 +337,59 @@ struct GeneEvaluation {
   double mcc() const { return matthews_corrcoef(all); }
   double mcc_short() const { return matthews_corrcoef(short_loci); }
 
-  /// Pool one locus's prediction (unlabelled positions, label < 0, are skipped).
+  /// Pool one locus's prediction. Unlabelled positions (label < 0) are skipped by the confusion
+  /// matrices and read as noncoding by the structure counts.
   void add(const GeneExample& ex, const GenePrediction& p) {
+    NUCLEO_CHECK(p.labels.size() == ex.labels.size(), "GeneEvaluation: '{}' has {} labels but {} predicted", ex.name,
+                 ex.labels.size(), p.labels.size());
     const bool is_short = static_cast<Index>(ex.sequence.size()) <= short_max;
+    bool unlabelled = false;
     for (std::size_t i = 0; i < ex.labels.size(); ++i) {
-      if (ex.labels[i] < 0) continue;
+      if (ex.labels[i] < 0) {
+        unlabelled = true;
+        continue;
+      }
       all.add(ex.labels[i], p.labels[i]);
       if (is_short) short_loci.add(ex.labels[i], p.labels[i]);
     }
+    GeneStructureScore one;
+    if (!unlabelled) {
+      one.add(ex.labels, p.labels);
+    } else {
+      std::vector<std::int8_t> truth = ex.labels;
+      for (auto& c : truth) c = c < 0 ? std::int8_t{kNoncoding} : c;
+      one.add(truth, p.labels);
+    }
+    structure.merge(one);
+    if (is_short) structure_short.merge(one);
     ++loci;
     if (is_short) ++short_count;
   }
 
-  nlohmann::json to_json() const {
+  /// MCC, structure counts, and with `reports` the per-class figures and confusion matrices.
+  nlohmann::json to_json(bool reports = true) const {
     std::vector<std::string> names(kGeneClassNames.begin(), kGeneClassNames.end());
     nlohmann::json j;
     j["mcc"] = mcc();
     j["loci"] = loci;
     j["nucleotides"] = all.total();
-    j["report"] = mcc_report(all, names);
+    j["structure"] = structure;
     j["mcc_short_loci"] = mcc_short();
     j["short_loci_max_length"] = short_max;
     j["short_loci"] = short_count;
-    j["report_short_loci"] = mcc_report(short_loci, names);
+    j["structure_short_loci"] = structure_short;
+    if (reports) {
+      j["report"] = mcc_report(all, names);
+      j["report_short_loci"] = mcc_report(short_loci, names);
+    }
     return j;
   }
 };
 
-/// Predict every example and pool the confusion matrices (ctx is switched to evaluation mode and
-/// restored). `keep_predictions` keeps the per-locus predictions (for GFF3/TSV output).
-template <class Encoder>
-GeneEvaluation evaluate_gene(CpuContext& ctx, GeneModel<Encoder>& model, std::span<const GeneExample> examples,
-                             const GenePredictOptions& o = {}, bool keep_predictions = false,
-                             Index short_max = 14000) {
-  const bool was_training = ctx.training();
-  ctx.set_training(false);
-  GeneEvaluation ev;
-  ev.short_max = short_max;
-  for (const GeneExample& ex : examples) {
-    GenePrediction p = model.predict(ctx, tokens::encode(ex.sequence), o);
-    ev.add(ex, p);
-    if (keep_predictions) ev.predictions.push_back(std::move(p));
-  }
-  ctx.set_training(was_training);
-  return ev;
-}
-
 /// evaluate_gene under each of `settings` (decoder settings that share the network pass, see
 /// GeneModel::predict_each), one pass of the network per locus: result i equals
 /// evaluate_gene(ctx, model, examples, settings[i]). Result `keep_predictions_of` (if given) keeps
-/// its per-locus predictions.
+/// its per-locus predictions. ctx is switched to evaluation mode and restored.
 template <class Encoder>
 std::vector<GeneEvaluation> evaluate_gene_each(CpuContext& ctx, GeneModel<Encoder>& model,
                                                std::span<const GeneExample> examples,
@@ -384,6 +408,17 @@ std::vector<GeneEvaluation> evaluate_gene_each(CpuContext& ctx, GeneModel<Encode
   }
   ctx.set_training(was_training);
   return ev;
+}
+
+/// Predict every example and pool the evaluation. `keep_predictions` keeps the per-locus
+/// predictions (for GFF3/TSV output).
+template <class Encoder>
+GeneEvaluation evaluate_gene(CpuContext& ctx, GeneModel<Encoder>& model, std::span<const GeneExample> examples,
+                             const GenePredictOptions& o = {}, bool keep_predictions = false,
+                             Index short_max = 14000) {
+  return std::move(evaluate_gene_each(ctx, model, examples, std::span<const GenePredictOptions>(&o, 1), short_max,
+                                      keep_predictions ? std::optional<std::size_t>(0) : std::nullopt)
+                       .front());
 }
 
 }  // namespace nucleo

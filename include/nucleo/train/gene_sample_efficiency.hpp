@@ -49,15 +49,6 @@ inline std::string sample_efficiency_dir_name(double fraction) {
   return fmt::format("train-{:g}pct", std::round(fraction * 1e4) / 100.0);
 }
 
-/// A readable name of an arm for tables and legends.
-inline std::string gene_arm_title(const std::string& arm) {
-  if (arm == "spt") return "SPT";
-  if (arm == "spt_crf") return "SPT+CRF";
-  if (arm == "scratch") return "scratch (equal compute)";
-  if (arm == "scratch_finetune_budget") return "scratch (fine-tuning budget)";
-  return arm;
-}
-
 /// Run the sample-efficiency experiment of `cfg` into `out`; returns sample_efficiency.json's content.
 template <class Encoder>
 nlohmann::json run_gene_sample_efficiency(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
