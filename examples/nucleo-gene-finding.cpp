@@ -337,18 +337,33 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
 }
 
 int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets) {
-  nucleo::ArgParser p("nucleo-gene-finding report",
-                      "Regenerate the tables between '<!-- report: NAME ARGS -->' and '<!-- /report -->' in Markdown "
-                      "files from the committed records (tables: summary, seeds, splice, augustus, readme).");
-  p.option("--records", "directory of the records (*.json)", "docs/results", "DIR")
-      .flag("--check", "change nothing; exit 1 if a file is not what the records give")
-      .positional("FILE.md", "Markdown files to update (more may follow)");
-  p.parse(argc, argv, 2);
-  if (p.help_requested()) return std::cout << p.help(), 0;
+  const char* usage =
+      "usage: nucleo-gene-finding report [--records DIR] [--check] FILE.md [FILE.md ...]\n\n"
+      "Regenerate the tables between '<!-- report: NAME ARGS -->' and '<!-- /report -->' in Markdown files from\n"
+      "the committed records (tables: summary R, seeds R, splice R, augustus, readme R...).\n\n"
+      "  --records DIR  directory of the records, *.json (default docs/results)\n"
+      "  --check        change nothing; exit 1 if a file's tables are not what the records give\n";
+  std::filesystem::path dir = "docs/results";
+  bool check = false;
+  std::vector<std::string> files;
+  for (int i = 2; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--help" || a == "-h") return std::cout << usage, 0;
+    if (a == "--check") {
+      check = true;
+    } else if (a == "--records" || a.rfind("--records=", 0) == 0) {
+      if (a == "--records" && i + 1 >= argc) throw nucleo::ConfigError("report: --records needs a directory");
+      dir = a == "--records" ? std::string(argv[++i]) : a.substr(10);
+    } else if (a.rfind("--", 0) == 0) {
+      throw nucleo::ConfigError(fmt::format("report: unknown option '{}'\n{}", a, usage));
+    } else {
+      files.push_back(a);
+    }
+  }
+  if (files.empty()) throw nucleo::ConfigError(fmt::format("report: name the Markdown files to update\n{}", usage));
   if (!sets.empty()) throw nucleo::ConfigError("report takes no --set");
-  std::map<std::string, nlohmann::json> records;
-  const std::filesystem::path dir = p.get("--records");
   if (!std::filesystem::is_directory(dir)) throw nucleo::IoError(fmt::format("{}: not a directory of records", dir.string()));
+  std::map<std::string, nlohmann::json> records;
   for (const auto& f : std::filesystem::directory_iterator(dir)) {
     if (f.path().extension() != ".json") continue;
     std::ifstream in(f.path());
@@ -357,14 +372,6 @@ int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets
     } catch (const nlohmann::json::parse_error& e) {
       throw nucleo::IoError(fmt::format("{}: not valid JSON: {}", f.path().string(), e.what()));
     }
-  }
-  // positional() keeps one name; every remaining argument is a file
-  std::vector<std::string> files;
-  for (int i = 2; i < argc; ++i) {
-    const std::string a = argv[i];
-    if (a == "--records") { ++i; continue; }
-    if (a.rfind("--", 0) == 0) continue;
-    files.push_back(a);
   }
   int stale = 0;
   for (const auto& f : files) {
@@ -375,7 +382,7 @@ int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets
         text, [&](const std::string& spec) { return nucleo::gene_report_block(spec, records); }, f);
     if (updated == text) {
       fmt::print("{}: up to date\n", f);
-    } else if (p.flag_set("--check")) {
+    } else if (check) {
       fmt::print("{}: its tables differ from the records (run nucleo-gene-finding report {})\n", f, f);
       ++stale;
     } else {

@@ -288,7 +288,8 @@ inline std::string update_report_blocks(const std::string& text, const std::func
       throw ConfigError(fmt::format("{}: '{}' has no '{}'", where, text.substr(a, spec_end + 4 - a), close));
     const std::string spec = text.substr(a + open.size(), spec_end - a - open.size());
     out += text.substr(pos, spec_end + 4 - pos);
-    out += "\n" + make(spec);
+    out += '\n';
+    out += make(spec);
     pos = b;
   }
   out += text.substr(pos);
