@@ -3,10 +3,12 @@
 
     bench/gene_error_analysis.py TRUTH.tsv PRED.tsv [--out FILE.json] [--top N]
 
-TRUTH.tsv: `nucleo-data export --split test --out DIR` (DIR/test.labels.tsv); PRED.tsv: a compare
-arm's test_predictions.tsv (or nucleo-annotate --tsv). Both: name<TAB>sequence<TAB>labels, one digit
-0-8 per nucleotide in BEND's classes (exon+, donor+, intron+, acceptor+, exon-, donor-, intron-,
-acceptor-, noncoding).
+TRUTH.tsv: `nucleo-data export --split valid --out DIR` (DIR/valid.labels.tsv); PRED.tsv: the same
+loci predicted by a checkpoint, e.g. `nucleo-gene-finding evaluate --checkpoint CKPT --split valid
+--predictions DIR/valid_pred` (DIR/valid_pred.tsv). Both: name<TAB>sequence<TAB>labels, one digit 0-8
+per nucleotide in BEND's classes (exon+, donor+, intron+, acceptor+, exon-, donor-, intron-,
+acceptor-, noncoding). An analysis that guides a design decision is made on the validation loci:
+the test loci are scored once, at the end, and not looked into.
 
 Prints and writes: the pooled 9-class MCC as is; the MCC if every intron nucleotide predicted on the
 wrong strand (intron+ <-> intron-) were given the right strand (the head room of strand errors
