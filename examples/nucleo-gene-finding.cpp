@@ -227,7 +227,7 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
     nucleo::write_prediction_gff3(std::filesystem::path(c.out) / "test_predictions.gff3", data.test(), ev.predictions);
   }
   if (genome && !genome_pred.empty())
-    nucleo::write_genome_gff3(std::filesystem::path(c.out) / "genome_predictions.gff3", genome->records, genome_pred);
+    nucleo::write_prediction_gff3(std::filesystem::path(c.out) / "genome_predictions.gff3", genome->records, genome_pred);
   nlohmann::json s = r.summary;
   s.erase("test");
   std::cout << s.dump(2) << "\n";
@@ -294,7 +294,7 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
       r = nucleo::evaluate_gene_genome(ctx, model, *genome, grid, &chosen);
       if (split_name == "valid") r["split"] = r.at("valid");
       else r["split"] = r.at("test");
-      if (prefix) nucleo::write_genome_gff3(*prefix + ".gff3", genome->records, chosen);
+      if (prefix) nucleo::write_prediction_gff3(*prefix + ".gff3", genome->records, chosen);
     } else {
       // the valid split chooses; --split is then scored once, with the chosen setting
       nucleo::GeneEvaluation ev;

@@ -241,31 +241,17 @@ inline void write_prediction_tsv(const std::filesystem::path& path, std::span<co
   write_label_tsv(path, rows);
 }
 
-/// Write per-locus predictions as GFF3 genes (gene, mRNA, CDS with phase and mean confidence).
-inline Gff3Summary write_prediction_gff3(const std::filesystem::path& path, std::span<const GeneExample> loci,
-                                         const std::vector<GenePrediction>& predictions) {
+/// Write predictions as GFF3 genes (gene, mRNA, CDS with phase and mean confidence): prediction i
+/// belongs to `records[i]` (loci, GeneExample, or genome records, FastaRecord: anything with a name).
+template <class Records>
+Gff3Summary write_prediction_gff3(const std::filesystem::path& path, const Records& records,
+                                  const std::vector<GenePrediction>& predictions) {
   std::ostringstream out;
   write_gff3_header(out);
   Gff3Options o;
   Gff3Summary total;
-  for (std::size_t i = 0; i < loci.size() && i < predictions.size(); ++i) {
-    const Gff3Summary s = write_gene_gff3(out, loci[i].name, predictions[i].labels, predictions[i].confidence, o);
-    o.first_gene = s.next_gene;
-    total.merge(s);
-  }
-  detail::write_file_atomic(path, out.str());
-  return total;
-}
-
-/// Write genome-wide predictions (one per record of `records`) as GFF3 genes.
-inline Gff3Summary write_genome_gff3(const std::filesystem::path& path, std::span<const FastaRecord> records,
-                                     const std::vector<GenePrediction>& predictions) {
-  std::ostringstream out;
-  write_gff3_header(out);
-  Gff3Options o;
-  Gff3Summary total;
-  for (std::size_t r = 0; r < records.size() && r < predictions.size(); ++r) {
-    const Gff3Summary s = write_gene_gff3(out, records[r].name, predictions[r].labels, predictions[r].confidence, o);
+  for (std::size_t i = 0; i < std::size(records) && i < predictions.size(); ++i) {
+    const Gff3Summary s = write_gene_gff3(out, records[i].name, predictions[i].labels, predictions[i].confidence, o);
     o.first_gene = s.next_gene;
     total.merge(s);
   }
@@ -384,7 +370,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
       write_prediction_tsv(out / arm / "test_predictions.tsv", data.test(), test_ev.predictions);
       write_prediction_gff3(out / arm / "test_predictions.gff3", data.test(), test_ev.predictions);
     }
-    if (genome && !genome_pred.empty()) write_genome_gff3(out / arm / "genome_predictions.gff3", genome->records, genome_pred);
+    if (genome && !genome_pred.empty()) write_prediction_gff3(out / arm / "genome_predictions.gff3", genome->records, genome_pred);
     nlohmann::json row = r.summary;
     row["total_steps"] = total;
     row["finetune_steps"] = fo.stage.steps;
