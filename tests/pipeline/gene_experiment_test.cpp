@@ -225,6 +225,13 @@ TEST_CASE("run_gene_compare_seeds (SYNTHETIC data): replicates, their summary, o
   REQUIRE(rec.at("runs").size() == 2);
   CHECK(rec.at("runs")[0].at("seeds") == nlohmann::json{{"pretrain", 1}, {"finetune", 5}});
   CHECK(rec.at("runs")[1] == part.at("runs")[0]);  // collected, not rerun
+  // the record keeps each scan's labels and validation figures; the seed directory keeps the settings too
+  const auto& row0 = rec["runs"][0]["arms"]["scratch"]["decoder_selection"]["grid"][0];
+  CHECK(row0.at("label") == "model");
+  CHECK(row0.contains("valid_mcc"));
+  CHECK_FALSE(row0.contains("setting"));
+  CHECK(nlohmann::json::parse(read_text(dir.path / "seed-5" / "results.json"))["arms"]["scratch"]["decoder_selection"]["grid"][0]
+            .contains("setting"));
   CHECK(rec.at("runs")[1].at("provenance").at("command") == "a");
   // each replicate directory is a compare of its own seeds
   const auto c5 = nlohmann::json::parse(read_text(dir.path / "seed-5" / "config.json"));

@@ -427,9 +427,24 @@ inline nlohmann::json mean_sd_json(const std::vector<double>& v) {
   return j;
 }
 
+/// An arm's results as the record keeps them: every figure, and the test evaluations whole (per-class
+/// figures, confusion matrices); the decoder scans keep each setting's label and validation figures
+/// (the seed directory's results.json keeps the rest).
+inline nlohmann::json record_arm_row(nlohmann::json row) {
+  auto slim_selection = [](nlohmann::json& sel) {
+    for (auto& r : sel["grid"]) r.erase("setting");
+    if (sel.contains("valid"))
+      sel["valid"] = {{"mcc", sel["valid"]["mcc"]}, {"mcc_short_loci", sel["valid"]["mcc_short_loci"]},
+                      {"structure", sel["valid"]["structure"]}};
+  };
+  if (row.contains("decoder_selection")) slim_selection(row["decoder_selection"]);
+  if (row.contains("genome")) slim_selection(row["genome"]);
+  return row;
+}
+
 /// The record of a compare over seeds: the configuration, every run (results.json of each seed
-/// directory), and per arm the mean and standard deviation of each figure (gene_compare_figures)
-/// and the decoder each run chose.
+/// directory, arms as record_arm_row keeps them), and per arm the mean and standard deviation of
+/// each figure (gene_compare_figures) and the decoder each run chose.
 inline nlohmann::json gene_compare_record(const nlohmann::json& cfg, const std::vector<nlohmann::json>& runs,
                                           int seeds_planned, const nlohmann::json& provenance) {
   nlohmann::json rec;
@@ -440,7 +455,11 @@ inline nlohmann::json gene_compare_record(const nlohmann::json& cfg, const std::
   rec["seeds_planned"] = seeds_planned;
   rec["complete"] = static_cast<int>(runs.size()) == seeds_planned;
   rec["arm_order"] = cfg.at("arms");
-  rec["runs"] = runs;
+  rec["runs"] = nlohmann::json::array();
+  for (nlohmann::json r : runs) {
+    for (auto& [arm, row] : r["arms"].items()) row = record_arm_row(row);
+    rec["runs"].push_back(std::move(r));
+  }
   nlohmann::json summary = nlohmann::json::object();
   for (const auto& arm_name : cfg.at("arms")) {
     const std::string arm = arm_name.get<std::string>();
@@ -513,7 +532,7 @@ nlohmann::json run_gene_compare_seeds(CpuContext& ctx, const nlohmann::json& cfg
                                              genome ? &*genome : nullptr, provenance));
   }
   const nlohmann::json rec = gene_compare_record(cfg, runs, n, provenance);
-  detail::write_file_atomic(out / "results.json", rec.dump(2) + "\n");
+  detail::write_file_atomic(out / "results.json", rec.dump(1) + "\n");
   return rec;
 }
 
