@@ -47,6 +47,7 @@ locus_models=(partial complete atleastone exactlyone)
 genome_models=(partial complete)
 options=(--gff3=on --UTR=off)
 
+started=$(date +%s.%N)
 as_root() { if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi; }
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
@@ -65,6 +66,10 @@ sysconfig=/usr/share/augustus/config
 version="$(augustus --version 2>&1 | sed -n 's/^AUGUSTUS (\([^)]*\)).*/\1/p' | head -1)"
 debian="$(dpkg-query -W -f='${Version}' augustus 2>/dev/null || echo '?')"
 say "AUGUSTUS $version (Debian $debian)"
+
+# The source state this run uses (the record names it): HEAD, "-dirty" if the tree differs from it.
+commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
+[[ -z "$(git -C "$root" status --porcelain 2>/dev/null)" ]] || commit+="-dirty"
 
 # nucleo-data (the scorer and the FASTA export), built or brought up to date
 [[ -f "$build/CMakeCache.txt" ]] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release > /dev/null
@@ -194,8 +199,6 @@ for m in $(printf '%s\n' partial "$genome_chosen" | awk '!seen[$0]++'); do
 done
 
 # The record.
-commit="$(git -C "$root" rev-parse HEAD 2>/dev/null || echo unknown)"
-[[ -z "$(git -C "$root" status --porcelain 2>/dev/null)" ]] || commit+="-dirty"
 cpu="$(lscpu | sed -n 's/^Model name: *//p' | head -1)"
 mkdir -p "$(dirname "$record")"
 python3 - "$out" "$work" "$record" <<EOF
@@ -237,7 +240,19 @@ def block(kind, models, chosen):
         "test": {"default": scores(f"{d}/test.partial.json"), "chosen": scores(f"{d}/test.{chosen}.json")},
     }
 
+def augustus_evaluation(path):  # AUGUSTUS's own report (its tables split at '|')
+    res = {"on": "genes.gb.test (GenBank input), default gene model; AUGUSTUS's specificity = precision"}
+    for line in open(path):
+        c = [x.strip() for x in line.split("|")]
+        if c[0] == "nucleotide level":
+            res["nucleotide"] = {"sensitivity": float(c[1]), "specificity": float(c[2])}
+        elif c[0] in ("exon level", "gene level"):
+            res[c[0].split()[0]] = {"predicted": int(c[1]), "annotated": int(c[2]), "tp": int(c[3]),
+                                    "sensitivity": float(c[-3]), "specificity": float(c[-2])}
+    return res
+
 locus = block("locus", locus_models, "$locus_chosen")
+locus["augustus_evaluation"] = augustus_evaluation(os.path.join(out, "augustus-evaluation.txt"))
 locus["seconds"] = seconds
 locus["seconds_note"] = ("wall seconds of each augustus run" +
                          ("; they ran beside the second genome run (JOBS >= 2)" if int("$jobs") >= 2 else ""))
@@ -251,6 +266,24 @@ for m in genome_models:
                     "nt_per_s": round(int("$genome_nt") / sec) if sec > 0 else None,
                     "load_average_before": float(load)}
 genome["resources"] = resources
+
+def cds_set(path):  # the predicted coding structure: (seqid, start, end, strand) of every CDS line
+    rows = set()
+    for line in open(path):
+        c = line.rstrip("\n").split("\t")
+        if len(c) >= 9 and c[1] == "AUGUSTUS" and c[2] == "CDS":
+            rows.add((c[0], c[3], c[4], c[6]))
+    return rows
+
+def gene_count(path):
+    return sum(1 for line in open(path) if line.startswith("# start gene"))
+
+gd = os.path.join(out, "genome")
+genome["predicted_genes"] = {m: gene_count(f"{gd}/genome.{m}.gff3") for m in genome_models}
+genome["cds_identical_to_default"] = {m: cds_set(f"{gd}/genome.{m}.gff3") == cds_set(f"{gd}/genome.partial.gff3")
+                                      for m in genome_models[1:]}
+locus["augustus_evaluation"]["same_cds_as_test_default"] = (
+    cds_set(os.path.join(work, "augustus.gb-eval.out")) == cds_set(os.path.join(out, "locus", "test.partial.gff3")))
 genome["resources_measured"] = ("/usr/bin/time -v: wall clock and maximum resident set size of one augustus "
                                 "process (one thread); shared_cpu = another AUGUSTUS run of this script ran "
                                 "at the same time; load_average_before = the machine's 1-min load average "
@@ -260,10 +293,11 @@ rec = {
     "augustus_version": "$version", "debian_package": "$debian", "cpu": "$cpu",
     "date": datetime.date.today().isoformat(),
     "git_commit": "$commit",
-    "command": "bench/augustus_peer.sh",
+    "command": "bench/augustus_peer.sh", "jobs": int("$jobs"),
     "training": {"loci": int("$train_loci"), "seconds": float("$train_seconds"),
                  "data": "genes.gb.train minus nucleo's 49 validation loci (nucleo-data export --split valid)"},
     "options": "--gff3=on --UTR=off; stopCodonExcludedFromCDS true",
+    "wall_seconds": round(float("$(date +%s.%N)") - float("$started"), 1),
     "locus": locus,
     "genome": genome,
 }

@@ -52,6 +52,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -91,16 +92,28 @@ inline std::vector<std::string> gene_class_name_list() {
   for (auto n : kGeneClassNames) names.emplace_back(n);
   return names;
 }
-inline std::unordered_map<std::string, std::size_t> index_truth_names(const std::vector<GeneExample>& truth) {
-  std::unordered_map<std::string, std::size_t> idx;
-  for (std::size_t i = 0; i < truth.size(); ++i)
-    if (!idx.emplace(truth[i].name, i).second)
-      throw ShapeError(fmt::format("gene scoring: truth locus '{}' occurs twice", truth[i].name));
-  return idx;
+/// For each of `targets` (truth loci or genome records; names unique) the prediction of the same
+/// name, or nullptr. ShapeError for a repeated target name, a predicted name that is no target and
+/// a target predicted twice; `what` names the targets ("truth locus").
+template <class Targets, class Predictions>
+auto match_predictions(const Targets& targets, const Predictions& predicted, std::string_view what) {
+  using P = std::remove_cvref_t<decltype(*std::begin(predicted))>;
+  std::unordered_map<std::string_view, std::size_t> idx;
+  std::size_t n = 0;
+  for (const auto& t : targets)
+    if (!idx.emplace(t.name, n++).second)
+      throw ShapeError(fmt::format("gene scoring: {} '{}' occurs twice", what, t.name));
+  std::vector<const P*> by_target(n, nullptr);
+  for (const auto& p : predicted) {
+    const auto it = idx.find(p.name);
+    if (it == idx.end())
+      throw ShapeError(fmt::format("gene scoring: predicted sequence '{}' is not a {}", p.name, what));
+    if (by_target[it->second]) throw ShapeError(fmt::format("gene scoring: {} '{}' is predicted twice", what, p.name));
+    by_target[it->second] = &p;
+  }
+  return by_target;
 }
-}  // namespace detail
 
-namespace detail {
 /// A sequence predictions are made on: a truth locus or a genome record.
 struct NamedSequence {
   std::string_view name, sequence;
@@ -111,22 +124,11 @@ struct NamedSequence {
 inline std::vector<GeneExample> label_predicted_loci(std::span<const NamedSequence> seqs,
                                                      const std::vector<Locus>& predicted, GeneLabelReport* report,
                                                      std::string_view what) {
-  std::unordered_map<std::string_view, std::size_t> idx;
+  const auto by_seq = match_predictions(seqs, predicted, what);
   for (std::size_t i = 0; i < seqs.size(); ++i)
-    if (!idx.emplace(seqs[i].name, i).second)
-      throw ShapeError(fmt::format("gene scoring: {} '{}' occurs twice", what, seqs[i].name));
-  std::vector<const Locus*> by_seq(seqs.size(), nullptr);
-  for (const auto& l : predicted) {
-    const auto it = idx.find(l.name);
-    if (it == idx.end())
-      throw ShapeError(fmt::format("gene scoring: predicted sequence '{}' is not a {}", l.name, what));
-    if (by_seq[it->second])
-      throw ShapeError(fmt::format("gene scoring: sequence '{}' is predicted twice", l.name));
-    if (l.sequence != seqs[it->second].sequence)
+    if (by_seq[i] && by_seq[i]->sequence != seqs[i].sequence)
       throw ShapeError(fmt::format("gene scoring: the sequence of predicted '{}' ({} nt) differs from the {} ({} nt)",
-                                   l.name, l.sequence.size(), what, seqs[it->second].sequence.size()));
-    by_seq[it->second] = &l;
-  }
+                                   seqs[i].name, by_seq[i]->sequence.size(), what, seqs[i].sequence.size()));
   std::vector<GeneExample> out;
   out.reserve(seqs.size());
   for (std::size_t i = 0; i < seqs.size(); ++i) {
@@ -221,22 +223,17 @@ inline std::vector<GeneExample> slice_genome_predictions(std::span<const FastaRe
   if (placed.size() != loci.size())
     throw ShapeError(fmt::format("slice_genome_predictions: {} loci but {} placed in the genome", loci.size(),
                                  placed.size()));
-  std::unordered_map<std::string_view, std::size_t> by_name;
-  for (std::size_t r = 0; r < genome.size(); ++r) by_name.emplace(genome[r].name, r);
-  std::vector<const GeneExample*> by_record(genome.size(), nullptr);
-  for (const auto& p : records) {
-    const auto it = by_name.find(p.name);
-    if (it == by_name.end())
-      throw ShapeError(fmt::format("gene scoring: predicted sequence '{}' is not a genome record", p.name));
-    if (by_record[it->second]) throw ShapeError(fmt::format("gene scoring: genome record '{}' is predicted twice", p.name));
-    const std::string& seq = genome[it->second].sequence;
-    if (p.labels.size() != seq.size())
+  const auto by_record = detail::match_predictions(genome, records, "genome record");
+  for (std::size_t r = 0; r < genome.size(); ++r) {
+    const GeneExample* p = by_record[r];
+    if (!p) continue;
+    const std::string& seq = genome[r].sequence;
+    if (p->labels.size() != seq.size())
       throw ShapeError(fmt::format("gene scoring: genome record '{}' has {} predicted labels for {} nucleotides",
-                                   p.name, p.labels.size(), seq.size()));
-    if (!p.sequence.empty() && p.sequence != seq)
+                                   p->name, p->labels.size(), seq.size()));
+    if (!p->sequence.empty() && p->sequence != seq)
       throw ShapeError(fmt::format("gene scoring: the predicted sequence of genome record '{}' differs from the genome",
-                                   p.name));
-    by_record[it->second] = &p;
+                                   p->name));
   }
   std::vector<GeneExample> out;
   out.reserve(loci.size());
@@ -257,15 +254,7 @@ inline std::vector<GeneExample> slice_genome_predictions(std::span<const FastaRe
 inline GenePredictionScore score_gene_predictions(const std::vector<GeneExample>& truth,
                                                   const std::vector<GeneExample>& predicted,
                                                   const GeneScoreOptions& opt = {}) {
-  const auto idx = detail::index_truth_names(truth);
-  std::vector<const GeneExample*> by_truth(truth.size(), nullptr);
-  for (const auto& p : predicted) {
-    const auto it = idx.find(p.name);
-    if (it == idx.end())
-      throw ShapeError(fmt::format("gene scoring: predicted sequence '{}' is not a truth locus", p.name));
-    if (by_truth[it->second]) throw ShapeError(fmt::format("gene scoring: sequence '{}' is predicted twice", p.name));
-    by_truth[it->second] = &p;
-  }
+  const auto by_truth = detail::match_predictions(truth, predicted, "truth locus");
   GenePredictionScore s;
   s.max_length = opt.max_length;
   ConfusionMatrix cm(kGeneClasses);
