@@ -2,20 +2,26 @@
 //
 //   nucleo-data stats  [--train F --test F] [--valid-percent P]
 //   nucleo-data export --split test --out DIR [--train F --test F] [--valid-percent P]
-//   nucleo-data score  (--pred-gff F | --pred-tsv F) [--truth F.gb] [--max-length N] [--out F.json]
+//   nucleo-data score  (--pred-gff F | --pred-tsv F) [--split S | --truth F.gb] [--genome F.fa]
+//                      [--max-length N] [--out F.json]
 //
 // `stats` prints per-split counts (loci, nucleotides, length min/median/max, N count, class
 // frequencies in BEND's 9 classes); `export` writes DIR/<split>.fa and DIR/<split>.labels.tsv;
 // `score` scores any gene finder's predictions (GFF3/GTF or a label TSV) against the truth with
-// nucleo's labels and pooled 9-class MCC (metrics/gene_prediction_score.hpp).
+// nucleo's labels and pooled 9-class MCC, plus exon/gene/splice-site sensitivity, precision and F1
+// (metrics/gene_prediction_score.hpp); with --genome the predictions are on whole genome records
+// and are scored inside the truth loci.
 #include <cstdio>
 #include <iostream>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "nucleo/core/error.hpp"
+#include "nucleo/data/fasta.hpp"
 #include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/data/genome_loci.hpp"
 #include "nucleo/detail/line_reader.hpp"
 #include "nucleo/io/cli.hpp"
 #include "nucleo/metrics/gene_prediction_score.hpp"
@@ -128,45 +134,105 @@ void print_score_row(const char* what, const nucleo::GenePredictionScore& s) {
                            s.report.mcc, s.report.accuracy);
 }
 
+// Exon, gene, donor and acceptor sensitivity/precision/F1, all loci beside the length-limited ones.
+void print_structure_table(const nucleo::GenePredictionScore& all, const nucleo::GenePredictionScore* limited) {
+  auto cells = [](const nucleo::StructureCounts& c) {
+    return fmt::format("{:>7.4f} {:>7.4f} {:>7.4f} {:>13}", c.sensitivity(), c.precision(), c.f1(),
+                       fmt::format("{}/{}", c.found, c.truth));
+  };
+  const std::string head = fmt::format("{:>7} {:>7} {:>7} {:>13}", "Sn", "Pr", "F1", "found/true");
+  std::cout << fmt::format("\ngene structure (exact boundaries and strand; predicted items: Pr = found/predicted)\n"
+                           "{:<9} {:<37}", "", "all loci");
+  if (limited) std::cout << fmt::format(" | <= {} nt", limited->max_length);
+  std::cout << fmt::format("\n{:<9} {}{}\n", "level", head, limited ? " | " + head : "");
+  const std::pair<const char*, nucleo::StructureCounts nucleo::GeneStructureScore::*> rows[] = {
+      {"exon", &nucleo::GeneStructureScore::exons},
+      {"gene", &nucleo::GeneStructureScore::genes},
+      {"donor", &nucleo::GeneStructureScore::donors},
+      {"acceptor", &nucleo::GeneStructureScore::acceptors}};
+  for (const auto& [name, member] : rows)
+    std::cout << fmt::format("{:<9} {}{}\n", name, cells(all.structure.*member),
+                             limited ? " | " + cells(limited->structure.*member) : "");
+}
+
+// The truth loci: a GenBank file (--truth) or a split of the fly set (--split, default test).
+std::vector<nucleo::GeneExample> score_truth(const nucleo::ArgParser& p, nlohmann::json& j) {
+  if (auto truth = p.find("--truth")) {
+    if (p.given("--split") || p.given("--train") || p.given("--test") || p.given("--valid-percent"))
+      throw nucleo::ConfigError(
+          "nucleo-data score: --truth excludes --split, --train, --test and --valid-percent (see --help)");
+    std::vector<nucleo::GeneExample> ex;
+    for (const auto& l : nucleo::read_genbank(*truth)) ex.push_back(nucleo::make_gene_example(l));
+    j["truth"] = *truth;
+    return ex;
+  }
+  const std::string split = p.get("--split");
+  if (split != "train" && split != "valid" && split != "test")
+    throw nucleo::ConfigError(fmt::format("nucleo-data score: unknown split '{}' (expected train, valid or test)", split));
+  auto d = load(p);
+  j["truth"] = (split == "test" ? d.files().test : d.files().train).string();
+  j["split"] = split;
+  if (split == "valid") j["valid_rule"] = fmt::format("FNV-1a-64(locus name) % 100 < {}", p.get("--valid-percent"));
+  return d.split(split);
+}
+
 int cmd_score(int argc, const char* const* argv) {
   nucleo::ArgParser p("nucleo-data score",
-                      "Score gene predictions against a truth split with nucleo's 9-class labels and pooled MCC.\n"
+                      "Score gene predictions against a truth split with nucleo's 9-class labels and pooled MCC,\n"
+                      "and exon, gene, donor and acceptor sensitivity/precision/F1 (exact boundaries and strand).\n"
                       "Predictions: GFF3/GTF (seqid = locus name; CDS + start_codon of both strands, stop codons\n"
                       "labelled noncoding whether the CDS includes them or not; loci without genes = all noncoding)\n"
-                      "or a label TSV 'name<TAB>sequence<TAB>labels' (the export format; every locus required).");
-  p.optional_option("--truth", "GenBank truth loci (default: the fly test split, augustus-doc genes.gb.test)", "FILE")
+                      "or a label TSV 'name<TAB>sequence<TAB>labels' (the export format; every locus required).\n"
+                      "With --genome the predictions are on the genome's records instead (seqid / TSV name = record\n"
+                      "name, e.g. chr2R): the truth loci (named <record>_<first>-<last>) are placed in the genome,\n"
+                      "checked base for base, and the predictions are labelled over each record and cut to each\n"
+                      "locus (a gene crossing a locus boundary is scored by its part inside the locus).");
+  p.option("--split", "truth = this split of the fly set: train, valid or test (valid rule as in export)", "test")
+      .optional_option("--truth", "truth loci from this GenBank file instead of --split", "FILE")
       .optional_option("--pred-gff", "predictions as GFF3 or GTF (plain or gzip)", "FILE")
       .optional_option("--pred-tsv", "predictions as a per-nucleotide label TSV", "FILE")
+      .optional_option("--genome", "predictions are on the records of this genome FASTA (plain or gzip)", "FILE")
       .option("--max-length", "also score the loci of at most N nt (0: all loci only)", "14000", "N")
       .optional_option("--name", "predictor name stored in the JSON (e.g. 'AUGUSTUS 3.5.0')", "TEXT")
       .optional_option("--out", "write the result as JSON (temp file + rename)", "FILE");
+  add_data_options(p);
   p.parse(argc, argv, 2);
   if (p.help_requested()) {
     std::cout << p.help();
     return 0;
   }
-  const auto gff = p.find("--pred-gff"), tsv = p.find("--pred-tsv");
+  const auto gff = p.find("--pred-gff"), tsv = p.find("--pred-tsv"), genome_path = p.find("--genome");
   if (gff.has_value() == tsv.has_value())
     throw nucleo::ConfigError("nucleo-data score: give exactly one of --pred-gff and --pred-tsv (see --help)");
   const std::int64_t max_length = p.get_int("--max-length");
   if (max_length < 0) throw nucleo::ConfigError("nucleo-data score: --max-length must be >= 0 (see --help)");
 
-  const std::filesystem::path truth_path = p.find("--truth") ? std::filesystem::path(*p.find("--truth"))
-                                                             : nucleo::find_gene_files().test;
-  std::vector<nucleo::GeneExample> truth;
-  nucleo::GeneLabelReport truth_rep;
-  for (const auto& l : nucleo::read_genbank(truth_path)) truth.push_back(nucleo::make_gene_example(l, &truth_rep));
-
   nlohmann::json j;
   if (auto n = p.find("--name")) j["predictor"] = *n;
-  j["truth"] = truth_path.string();
+  const std::vector<nucleo::GeneExample> truth = score_truth(p, j);
+
+  // Genome context: the records, and each truth locus's place in them.
+  std::vector<nucleo::FastaRecord> genome;
+  std::optional<nucleo::GenomeLoci> placed;
+  if (genome_path) {
+    genome = nucleo::read_fasta(*genome_path);
+    placed = nucleo::GenomeLoci::locate(genome, truth, "truth locus");
+    std::size_t nt = 0;
+    for (const auto& r : genome) nt += r.sequence.size();
+    j["genome"] = {{"file", *genome_path},
+                   {"records", genome.size()},
+                   {"nucleotides", nt},
+                   {"overlapping_loci", placed->overlaps().size()},
+                   {"boundary_rule", "predictions labelled over each genome record, then cut to each locus"}};
+  }
+
   std::vector<nucleo::GeneExample> pred;
   nucleo::GeneScoreOptions opt;
   if (gff) {
     nucleo::GeneLabelReport rep;
     nucleo::GffReport grep;
-    pred = nucleo::read_gene_predictions_gff(*gff, truth, &rep, &grep);
-    opt.missing_as_noncoding = true;  // every truth locus is in `pred` anyway
+    pred = genome_path ? nucleo::read_gene_predictions_gff_genome(*gff, genome, &rep, &grep)
+                       : nucleo::read_gene_predictions_gff(*gff, truth, &rep, &grep);
     std::size_t with_genes = 0;
     for (const auto& e : pred)
       with_genes += std::any_of(e.labels.begin(), e.labels.end(), [](auto c) { return c != nucleo::kNoncoding; });
@@ -174,7 +240,7 @@ int cmd_score(int argc, const char* const* argv) {
                         {"format", "gff"},
                         {"cds_features", grep.cds_features},
                         {"transcripts", grep.transcripts},
-                        {"loci_with_genes", with_genes},
+                        {genome_path ? "records_with_genes" : "loci_with_genes", with_genes},
                         {"ignored_features", grep.ignored_features},
                         {"stop_codon_in_cds", rep.stop_in_cds},
                         {"stop_codon_after_cds", rep.stop_after_cds},
@@ -183,8 +249,13 @@ int cmd_score(int argc, const char* const* argv) {
                         {"conflicting_nucleotides", rep.conflicting_nucleotides}};
   } else {
     pred = nucleo::read_label_tsv(*tsv);
-    j["predictions"] = {{"file", *tsv}, {"format", "tsv"}, {"loci", pred.size()}};
+    j["predictions"] = {{"file", *tsv}, {"format", "tsv"}, {genome_path ? "records" : "loci", pred.size()}};
   }
+  if (genome_path) {
+    pred = nucleo::slice_genome_predictions(genome, *placed, truth, pred);
+    j["predictions"]["on"] = "genome";
+  }
+  opt.missing_as_noncoding = gff.has_value();  // GFF: every truth locus is in `pred` anyway
   const auto all = nucleo::score_gene_predictions(truth, pred, opt);
   j["all"] = all;
   std::optional<nucleo::GenePredictionScore> limited;
@@ -195,9 +266,13 @@ int cmd_score(int argc, const char* const* argv) {
   }
   j["classes"] = nucleo::detail::gene_class_name_list();
   j["metric"] = "pooled 9-class MCC (sklearn matthews_corrcoef) over all nucleotides of the scored loci";
+  j["structure_metric"] =
+      "exon: CDS interval exact on both ends and strand; gene: all its coding exons exact; donor/acceptor: "
+      "exact intron end; sensitivity = found/true, precision = found/predicted, pooled over the scored loci";
 
-  std::cout << fmt::format("truth:       {} ({} loci)\npredictions: {}\n\n", truth_path.string(), truth.size(),
-                           gff ? *gff : *tsv);
+  std::cout << fmt::format("truth:       {}{} ({} loci)\npredictions: {}{}\n\n", j["truth"].get<std::string>(),
+                           j.contains("split") ? " split " + j["split"].get<std::string>() : "", truth.size(),
+                           gff ? *gff : *tsv, genome_path ? " (on genome " + *genome_path + ")" : "");
   std::cout << fmt::format("{:<14} {:>5} {:>12} {:>8} {:>9}\n", "loci", "n", "nucleotides", "MCC", "accuracy");
   print_score_row("all", all);
   if (limited) print_score_row(fmt::format("<= {} nt", max_length).c_str(), *limited);
@@ -209,6 +284,7 @@ int cmd_score(int argc, const char* const* argv) {
                              all.report.support[k], all.report.predicted[k], all.report.precision[k],
                              all.report.recall[k]);
   }
+  print_structure_table(all, limited ? &*limited : nullptr);
   if (auto out = p.find("--out")) {
     nucleo::detail::write_file_atomically(*out, [&](std::ostream& o) { o << j.dump(2) << '\n'; });
     std::cout << "\nwrote " << *out << '\n';

@@ -8,16 +8,13 @@
 #include "nucleo/core/rng.hpp"
 #include "nucleo/data/gene_labels.hpp"
 #include "nucleo/data/gff.hpp"
+#include "support/label_tracks.hpp"
 
 using namespace nucleo;
 
 namespace {
 
-std::vector<std::int8_t> track(const std::string& digits) {
-  std::vector<std::int8_t> v;
-  for (char c : digits) v.push_back(static_cast<std::int8_t>(c - '0'));
-  return v;
-}
+using nucleo::testing::track;
 
 std::vector<std::vector<std::string>> feature_rows(const std::string& gff) {
   std::vector<std::vector<std::string>> rows;

@@ -137,3 +137,139 @@ TEST_CASE("gene scoring: wrong names, sequences and lengths are errors", "[metri
   q.name = "zzz";
   CHECK_THROWS_WITH(score_gene_predictions(truth, {q}), Catch::Contains("zzz"));
 }
+
+TEST_CASE("gene scoring: structure counts beside the MCC", "[metrics][gene_score]") {
+  TempDir tmp;
+  const std::vector<GeneExample> truth = {truth_example("a"), truth_example("b")};
+  // a: exact; b: the second CDS one base shorter at its start (acceptor one later)
+  const auto gff = tmp.write("p.gff3", gff_line("a", "CDS", 6, 11, '+', "ta") + gff_line("a", "CDS", 18, 23, '+', "ta") +
+                                           gff_line("b", "CDS", 6, 11, '+', "tb") + gff_line("b", "CDS", 19, 23, '+', "tb"));
+  const auto pred = read_gene_predictions_gff(gff, truth);
+  const auto s = score_gene_predictions(truth, pred);
+  CHECK(s.structure.exons.truth == 4);
+  CHECK(s.structure.exons.predicted == 4);
+  CHECK(s.structure.exons.found == 3);
+  CHECK(s.structure.genes.found == 1);
+  CHECK(s.structure.genes.truth == 2);
+  CHECK(s.structure.donors.found == 2);
+  CHECK(s.structure.acceptors.found == 1);
+  CHECK(s.structure.acceptors.f1() == 0.5);
+
+  const nlohmann::json j = s;
+  CHECK(j["structure"]["exon"]["found"] == 3);
+  CHECK(j["structure"]["gene"]["sensitivity"] == 0.5);
+  CHECK(j["structure"]["acceptor"]["f1"] == 0.5);
+  CHECK(j.contains("mcc"));
+  CHECK(j.contains("confusion_matrix"));
+
+  // a locus without prediction: its items are true but not predicted; the length limit drops loci
+  const std::vector<GeneExample> only_a = {pred[0]};
+  const auto m = score_gene_predictions(truth, only_a, {.missing_as_noncoding = true});
+  CHECK(m.structure.genes == StructureCounts{2, 1, 1});
+  CHECK(m.structure.exons == StructureCounts{4, 2, 2});
+  const auto none = score_gene_predictions(truth, only_a, {.max_length = 10, .missing_as_noncoding = true});
+  CHECK(none.structure == GeneStructureScore{});
+}
+
+namespace {
+// A 100-nt genome record "g" holding two loci: g_11-50 (the 40-nt kSeq, with its gene) and g_61-90.
+struct SmallGenome {
+  std::vector<FastaRecord> genome;
+  std::vector<GeneExample> truth;
+  SmallGenome() {
+    std::string g = std::string(10, 'C') + kSeq + std::string(50, 'C');
+    g.replace(60, 30, std::string("ATGCCCCCCCCCCCCTAACCCCCCCCCCCC"));  // a 12-nt + gene (ATG..., TAA after)
+    genome = {{"g", "", g}, {"other", "", std::string(30, 'G')}};
+    truth = {make_gene_example(Locus{"g_11-50", g.substr(10, 40), {Transcript{"t1", '+', {{5, 11}, {17, 23}}}}}),
+             make_gene_example(Locus{"g_61-90", g.substr(60, 30), {Transcript{"t2", '+', {{0, 15}}}}})};
+  }
+};
+}  // namespace
+
+TEST_CASE("gene scoring, genome context: the same genes on the genome score as on the loci", "[metrics][gene_score]") {
+  TempDir tmp;
+  const SmallGenome sg;
+  const GenomeLoci placed = GenomeLoci::locate(sg.genome, sg.truth);
+  // locus-level GFF and the same genes on record g (shifted by A - 1 = 10 and 60)
+  const auto on_loci = tmp.write("loci.gff3", gff_line("g_11-50", "CDS", 6, 11, '+', "t1") +
+                                                  gff_line("g_11-50", "CDS", 18, 23, '+', "t1") +
+                                                  gff_line("g_61-90", "CDS", 1, 15, '+', "t2"));
+  const std::string genes_on_g = gff_line("g", "CDS", 16, 21, '+', "t1") + gff_line("g", "CDS", 28, 33, '+', "t1") +
+                                 gff_line("g", "CDS", 61, 75, '+', "t2");
+  const auto locus_score = score_gene_predictions(sg.truth, read_gene_predictions_gff(on_loci, sg.truth));
+  CHECK(locus_score.report.mcc == Approx(1.0));
+
+  auto genome_score = [&](const std::string& gff_text) {
+    GeneLabelReport rep;
+    const auto records = read_gene_predictions_gff_genome(tmp.write("genome.gff3", gff_text), sg.genome, &rep);
+    REQUIRE(records.size() == 2);
+    CHECK(records[0].name == "g");
+    CHECK(records[0].labels.size() == 100);
+    CHECK(records[1].labels.size() == 30);
+    return score_gene_predictions(sg.truth, slice_genome_predictions(sg.genome, placed, sg.truth, records));
+  };
+  const nlohmann::json want = locus_score;
+  CHECK(nlohmann::json(genome_score(genes_on_g)) == want);
+  const auto records = read_gene_predictions_gff_genome(tmp.write("g.gff3", genes_on_g), sg.genome);
+  CHECK(records[1].labels == std::vector<std::int8_t>(30, kNoncoding));  // no genes on "other": all noncoding
+  CHECK(records[0].labels[15] == kExonPlus);                              // genome base 16
+
+  SECTION("genes outside every locus change nothing") {
+    const std::string outside = gff_line("g", "CDS", 2, 7, '-', "x1") + gff_line("g", "CDS", 52, 59, '+', "x2") +
+                                gff_line("g", "CDS", 92, 100, '-', "x3") + gff_line("other", "CDS", 4, 12, '+', "x4");
+    CHECK(nlohmann::json(genome_score(genes_on_g + outside)) == want);
+  }
+  SECTION("a gene crossing a locus boundary is cut at the boundary") {
+    // a - strand gene 45..56 with an intron 48..53: inside g_11-50 only 45..47 (exon) and 48..50 (intron)
+    const std::string crossing = gff_line("g", "CDS", 45, 47, '-', "x") + gff_line("g", "CDS", 54, 56, '-', "x");
+    const auto records = read_gene_predictions_gff_genome(tmp.write("c.gff3", genes_on_g + crossing), sg.genome);
+    const auto sliced = slice_genome_predictions(sg.genome, placed, sg.truth, records);
+    std::vector<std::int8_t> want_labels = sg.truth[0].labels;
+    for (int i : {34, 35, 36}) want_labels[static_cast<std::size_t>(i)] = kExonMinus;  // genome 45..47
+    want_labels[37] = kAcceptorMinus;                                                // 48: left intron end
+    want_labels[38] = want_labels[39] = kIntronMinus;                                // 49, 50
+    CHECK(sliced[0].labels == want_labels);
+    CHECK(sliced[1].labels == sg.truth[1].labels);
+    const auto s = score_gene_predictions(sg.truth, sliced);
+    // the cut exon is one more predicted exon and gene; the orphan intron part is no splice site
+    CHECK(s.structure.exons == StructureCounts{3, 4, 3});
+    CHECK(s.structure.genes == StructureCounts{2, 3, 2});
+    CHECK(s.structure.acceptors == StructureCounts{1, 1, 1});
+    CHECK(s.report.confusion(kNoncoding, kExonMinus) == 3);
+    CHECK(s.report.confusion(kNoncoding, kAcceptorMinus) == 1);
+    CHECK(s.report.confusion(kNoncoding, kIntronMinus) == 2);
+  }
+}
+
+TEST_CASE("gene scoring, genome context: errors", "[metrics][gene_score]") {
+  TempDir tmp;
+  const SmallGenome sg;
+  const GenomeLoci placed = GenomeLoci::locate(sg.genome, sg.truth);
+  CHECK_THROWS_WITH(read_gene_predictions_gff_genome(tmp.write("u.gff3", gff_line("chrZ", "CDS", 1, 3, '+', "t")), sg.genome),
+                    Catch::Contains("chrZ"));
+  // a locus name on a genome run: not a genome record
+  CHECK_THROWS_WITH(read_gene_predictions_gff_genome(tmp.write("l.gff3", gff_line("g_11-50", "CDS", 1, 3, '+', "t")), sg.genome),
+                    Catch::Contains("g_11-50"));
+
+  GeneExample g{"g", "", std::vector<std::int8_t>(100, kNoncoding)};
+  const std::vector<GeneExample> ok = {g};
+  CHECK(slice_genome_predictions(sg.genome, placed, sg.truth, ok).size() == 2);  // "other" holds no locus
+  g.labels.pop_back();
+  CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{g}),
+                    Catch::Contains("'g' has 99 predicted labels for 100"));
+  g.labels.push_back(kNoncoding);
+  g.sequence = std::string(100, 'A');
+  CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{g}),
+                    Catch::Contains("'g' differs"));
+  g.sequence.clear();
+  CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{g, g}),
+                    Catch::Contains("twice"));
+  const GeneExample other{"other", "", std::vector<std::int8_t>(30, kNoncoding)};
+  CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{other}),
+                    Catch::Contains("no prediction for genome record 'g'") && Catch::Contains("g_11-50"));
+  const GeneExample stranger{"chrZ", "", {}};
+  CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{stranger}),
+                    Catch::Contains("'chrZ' is not a genome record"));
+  const std::vector<GeneExample> one_locus = {sg.truth[0]};
+  CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, one_locus, ok), Catch::Contains("2 placed"));
+}

@@ -91,6 +91,7 @@ class GenomeLoci {
                                      what, l.name, seqid, a + static_cast<std::int64_t>(k), l.sequence[k], cut[k]));
       }
       g.loci_.push_back(GenomeInterval{it->second, a - 1, b});
+      g.record_lengths_.push_back(static_cast<std::int64_t>(s.size()));
     }
     return g;
   }
@@ -115,17 +116,24 @@ class GenomeLoci {
     return out;
   }
 
-  /// The part of record-wide `values` (one per nucleotide of locus k's record) inside locus k.
+  /// The part of record-wide `values` (one per nucleotide of locus k's record) inside locus k;
+  /// ShapeError if `values` does not cover the record exactly.
   template <class T>
   std::vector<T> slice(std::size_t k, std::span<const T> values) const {
     const GenomeInterval& g = loci_.at(k);
-    if (static_cast<std::int64_t>(values.size()) < g.end)
-      throw ShapeError(fmt::format("GenomeLoci::slice: {} values for a locus ending at {}", values.size(), g.end));
+    if (static_cast<std::int64_t>(values.size()) != record_lengths_.at(k))
+      throw ShapeError(fmt::format("GenomeLoci::slice: {} values for locus {}, whose genome record has {} nt",
+                                   values.size(), k, record_lengths_[k]));
     return std::vector<T>(values.begin() + g.begin, values.begin() + g.end);
+  }
+  template <class T>
+  std::vector<T> slice(std::size_t k, const std::vector<T>& values) const {
+    return slice(k, std::span<const T>(values));
   }
 
  private:
   std::vector<GenomeInterval> loci_;
+  std::vector<std::int64_t> record_lengths_;  // length of each locus's record (slice checks it)
 };
 
 }  // namespace nucleo
