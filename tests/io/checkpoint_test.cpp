@@ -336,6 +336,9 @@ TEST_CASE("checkpoint: forged headers behind a valid checksum are refused by nam
       {forged([](auto& h) { h["rng"] = "seed"; }), "'rng'"},
       {forged([](auto& h) { h["step"] = 1.5; }), "'step' is not an integer"},
       {forged([](auto& h) { h["optimizer"]["step"] = "x"; }), "malformed header"},
+      // found by fuzz_checkpoint: a bad second tensor was refused after the first had been copied
+      {forged([](auto& h) { h["tensors"][1]["dtype"] = "f16"; }), "unknown dtype 'f16'"},
+      {forged([](auto& h) { h["tensors"][3]["nbytes"] = 4; }), "holds 4 bytes"},
       // a forged optimizer size: refused before anything is allocated for it
       {forged([](auto& h) { h["optimizer"]["params"]["0.weight"] = std::uint64_t{1} << 40; }), "more than the"},
   };

@@ -394,6 +394,10 @@ TEST_CASE("apply_override: an overflowing number or a duplicate key is an error 
                  Catch::Contains("out of range") && !Catch::Contains("json.exception"));
   CHECK_THAT(error_of([&] { apply_override(cfg, R"(mask={"p": 0.1, "p": 0.2})"); }),
              Catch::Contains("--set mask=") && Catch::Contains("twice"));
+  // found by fuzz_config: a value that is not UTF-8 reached nlohmann's dump() in the error message
+  CHECK_THAT(error_of([&] { apply_override(cfg, "finetune.steps=5\x01\xe6inetune"); }),
+             Catch::StartsWith("ConfigError") && Catch::Contains("not valid UTF-8"));
+  CHECK_THAT(error_of([&] { apply_override(cfg, "model=\xff"); }), Catch::StartsWith("ConfigError"));
   CHECK(cfg == defaults());
   apply_override(cfg, "model=medium");  // a bare word is still a string
   CHECK(cfg["model"] == "medium");

@@ -368,7 +368,7 @@ inline OpenedCheckpoint open_checkpoint(std::istream& in, std::uint64_t size, co
     std::uint32_t stored = 0;
     read_at(size - ckpt_trailer + 8, &stored, 4);
     uLong crc = crc32_z(0L, Z_NULL, 0);
-    std::vector<char> buf(1 << 20);
+    std::vector<char> buf(static_cast<std::size_t>(std::min<std::uint64_t>(1 << 20, size)));
     in.clear();
     in.seekg(0);
     std::uint64_t left = size - ckpt_trailer;
@@ -416,16 +416,25 @@ inline std::unique_ptr<std::istream> memory_stream(std::string_view bytes) {
 
 inline std::vector<Index> shape_of(const nlohmann::json& t) { return t.at("shape").get<std::vector<Index>>(); }
 
-/// Read tensor entry `t` of `oc` into `dst` (n elements), converting f32 <-> f64 if needed.
-template <class S>
-void read_tensor(OpenedCheckpoint& oc, const std::filesystem::path& path, const nlohmann::json& t, S* dst, Index n) {
+/// Refuses entry `t` unless its dtype is f32/f64 and it holds `n` elements: checked for every
+/// tensor before the first is copied, so that a refused load leaves the model as it was.
+inline void check_tensor_entry(const std::filesystem::path& path, const nlohmann::json& t, Index n) {
   const std::string dtype = t.at("dtype").get<std::string>();
   const std::uint64_t nbytes = t.at("nbytes").get<std::uint64_t>();
   const std::uint64_t elem = dtype == "f32" ? 4 : dtype == "f64" ? 8 : 0;
   if (elem == 0) refuse(path, fmt::format("tensor '{}' has unknown dtype '{}'", t.at("name").get<std::string>(), dtype));
-  if (nbytes != elem * static_cast<std::uint64_t>(n))
+  if (n < 0 || nbytes != elem * static_cast<std::uint64_t>(n))
     refuse(path, fmt::format("tensor '{}' holds {} bytes, expected {}", t.at("name").get<std::string>(), nbytes,
-                             elem * static_cast<std::uint64_t>(n)));
+                             elem * static_cast<std::uint64_t>(std::max<Index>(n, 0))));
+}
+
+/// Read tensor entry `t` of `oc` into `dst` (n elements), converting f32 <-> f64 if needed.
+template <class S>
+void read_tensor(OpenedCheckpoint& oc, const std::filesystem::path& path, const nlohmann::json& t, S* dst, Index n) {
+  check_tensor_entry(path, t, n);
+  const std::string dtype = t.at("dtype").get<std::string>();
+  const std::uint64_t nbytes = t.at("nbytes").get<std::uint64_t>();
+  const std::uint64_t elem = dtype == "f32" ? 4 : 8;
   oc.in->clear();
   oc.in->seekg(static_cast<std::streamoff>(oc.blob_start + t.at("offset").get<std::uint64_t>()));
   auto read = [&](void* p) {
@@ -574,6 +583,7 @@ LoadReport load_opened_checkpoint(OpenedCheckpoint& oc, const std::filesystem::p
       throw ShapeError(fmt::format("checkpoint {}: tensor '{}'{} has shape {} in the checkpoint but {} in the model",
                                    path.string(), name, as, shape_string(shape), shape_string(it->second->shape)));
     }
+    detail::check_tensor_entry(path, t, it->second->size());
     loaded[*dst] = true;
     plan.emplace_back(&t, it->second);
   }
@@ -615,6 +625,7 @@ LoadReport load_opened_checkpoint(OpenedCheckpoint& oc, const std::filesystem::p
       if (shape.size() != 1 || shape[0] != t.size())
         throw ShapeError(fmt::format("checkpoint {}: optimizer tensor '{}' has shape {}, expected [{}]",
                                      path.string(), name, shape_string(shape), t.size()));
+      detail::check_tensor_entry(path, *it->second, t.size());
       opt_plan.emplace_back(it->second, &t);
     });
     rep.optimizer_loaded = true;

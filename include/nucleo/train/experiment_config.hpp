@@ -33,6 +33,11 @@
 namespace nucleo {
 
 namespace detail {
+/// `v` as JSON text for a message (invalid UTF-8 replaced, never a throw).
+inline std::string shown(const nlohmann::json& v) {
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 inline void check_known_keys(const nlohmann::json& defaults, const nlohmann::json& given, const std::string& where,
                              const std::string& path = "") {
   if (!given.is_object()) return;
@@ -50,9 +55,9 @@ inline void check_known_keys(const nlohmann::json& defaults, const nlohmann::jso
     } else if (!d.is_null()) {
       const bool both_numbers = d.is_number() && v.is_number();
       if (!both_numbers && d.type() != v.type())
-        throw ConfigError(fmt::format("{}: '{}' must be a {} (got {})", where, full, d.type_name(), v.dump()));
+        throw ConfigError(fmt::format("{}: '{}' must be a {} (got {})", where, full, d.type_name(), shown(v)));
       if (d.is_number_integer() && v.is_number_float())
-        throw ConfigError(fmt::format("{}: '{}' must be an integer (got {})", where, full, v.dump()));
+        throw ConfigError(fmt::format("{}: '{}' must be an integer (got {})", where, full, shown(v)));
       // a list whose default elements share one type (numbers, strings, booleans) takes that type only
       if (d.is_array() && !d.empty()) {
         const auto kind = [](const nlohmann::json& x) { return x.is_number() ? nlohmann::json::value_t::number_float : x.type(); };
@@ -61,7 +66,7 @@ inline void check_known_keys(const nlohmann::json& defaults, const nlohmann::jso
           for (const auto& x : v)
             if (kind(x) != kind(d[0]))
               throw ConfigError(fmt::format("{}: '{}' must be a list of {}s (got {})", where, full,
-                                            d[0].is_number() ? "number" : d[0].type_name(), x.dump()));
+                                            d[0].is_number() ? "number" : d[0].type_name(), shown(x)));
       }
     }
   }
@@ -183,7 +188,7 @@ inline nlohmann::json config_from_text(const nlohmann::json& defaults, std::stri
   const nlohmann::json file = parse_config_json(text, where);
   if (!file.is_object())
     throw ConfigError(fmt::format("{}: a configuration is a JSON object {{\"key\": value, ...}}, not a {} ({})", where,
-                                  file.type_name(), file.dump().substr(0, 40)));
+                                  file.type_name(), detail::shown(file).substr(0, 40)));
   detail::check_known_keys(defaults, file, where);
   nlohmann::json merged = defaults;
   detail::merge_settings(merged, file);
@@ -215,6 +220,11 @@ inline void apply_override(nlohmann::json& config, std::string_view assignment) 
     const std::string m = e.what();
     if (m.find("not valid JSON") == std::string::npos) throw;
     value = text;
+    try {
+      (void)value.dump();  // it will be saved as config.json
+    } catch (const nlohmann::json::type_error&) {
+      throw ConfigError(fmt::format("{}: the value is not valid UTF-8 text", where));
+    }
   }
   nlohmann::json patch = value;
   std::vector<std::string> parts;
@@ -268,7 +278,7 @@ inline void claim_output_dir(const std::filesystem::path& out, const nlohmann::j
     throw ConfigError(fmt::format("{} holds a run of another command or other options ({}: {}; now: {}); choose "
                                   "another --out or remove it",
                                   out.string(), saved_command.filename().string(),
-                                  has_command ? read(saved_command).dump() : "none", command.dump()));
+                                  has_command ? detail::shown(read(saved_command)) : "none", detail::shown(command)));
   if (!command.is_null() && !has_command) save_config(command, saved_command);
   if (!has_config) save_config(config, saved);
   detail::remove_stale_temporaries(out);  // results.json etc. that a killed run was writing
