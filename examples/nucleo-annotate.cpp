@@ -7,7 +7,9 @@
 // Reads the checkpoint header (model size, head activation, CRF), loads the model, streams the
 // FASTA record by record and writes GFF3 gene/mRNA/CDS features (and optionally the per-nucleotide
 // label TSV "name<TAB>sequence<TAB>labels"), each through a temporary file renamed at the end.
-// Progress on stderr; a summary at the end. docs/annotate.md describes the output.
+// Progress on stderr; a summary at the end. docs/annotate.md describes the output. An output that
+// is an input or the other output is refused (exit 2) before anything is read; SIGINT/SIGTERM stop
+// the run at the next chunk, remove the temporary files and exit 130/143 (docs/reliability.md).
 #include <unistd.h>
 
 #include <algorithm>
@@ -20,6 +22,7 @@
 #include "nucleo/core/error.hpp"
 #include "nucleo/io/cli.hpp"
 #include "nucleo/train/annotate.hpp"
+#include "nucleo/train/interrupted.hpp"
 #include "nucleo/train/progress.hpp"
 
 namespace {
@@ -35,6 +38,7 @@ std::string nt_count(std::int64_t n) {
 
 int main(int argc, char** argv) {
   using namespace nucleo;
+  detail::StopSignals stop_signals;  // Ctrl-C: stop at the next chunk, leave no temporary file
   try {
     ArgParser p("nucleo-annotate",
                 "Predict gene models (GFF3) for every sequence of a FASTA file with a fine-tuned gene-finding "
@@ -57,7 +61,7 @@ int main(int argc, char** argv) {
                 "model", "NAME")
         .option("--gene-penalty",
                 "grammar decoder: score subtracted once per gene, a prior against many small genes "
-                "(predict.gene_penalty; choose it on validation loci, bench/decoder_scan.sh)",
+                "(predict.gene_penalty; choose it on validation loci: nucleo-gene-finding evaluate --select-decoder)",
                 "0", "X")
         .optional_option("--deep-intron-penalty",
                          "grammar decoder: let introns hold strand-blind stretches (scored by the better of intron+ "
@@ -112,6 +116,7 @@ int main(int argc, char** argv) {
     const int threads = static_cast<int>(p.get_int("--threads"));
     if (threads < 0) throw ConfigError("nucleo-annotate: --threads must be >= 0 (see --help)");
 
+    detail::check_annotate_paths(ckpt, fasta, out, tsv);  // before anything is read: no input is overwritten
     const GeneCheckpointInfo info = inspect_gene_checkpoint(ckpt);  // fail early, before counting
     const bool quiet = p.flag_set("--quiet");
     const bool tty = ::isatty(::fileno(stderr));
@@ -122,6 +127,9 @@ int main(int argc, char** argv) {
 
     double last = -1e300;
     o.progress = [&](const AnnotateProgress& s) {
+      if (const int sig = detail::stop_requested())  // unwinding removes the temporary outputs
+        throw Interrupted(sig, {}, 0, fmt::format("interrupted by {} in record '{}'; nothing was written",
+                                                  signal_name(sig), s.record));
       if (quiet) return;
       const bool end = s.nt_total >= 0 && s.nt_done >= s.nt_total;
       if (!end && s.seconds - last < (tty ? 0.2 : 10.0)) return;
@@ -163,6 +171,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "nucleo-annotate: %zu non-ACGTN letters read as N (%s)\n", s.replaced.replaced(),
                    s.replaced.summary().c_str());
     return 0;
+  } catch (const Interrupted& e) {
+    std::cerr << (bar_drawn ? "\n" : "") << "nucleo-annotate: " << e.what() << '\n';
+    return e.exit_code();
   } catch (const ConfigError& e) {
     const std::string msg = e.what();
     std::cerr << (msg.rfind("nucleo-annotate", 0) == 0 ? "" : "nucleo-annotate: ") << msg << '\n';

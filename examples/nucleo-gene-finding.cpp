@@ -62,6 +62,8 @@ Common common(nucleo::ArgParser& p, const std::vector<std::string>& sets, const 
   for (const auto& s : sets) nucleo::apply_override(c.cfg, s);
   if (p.given("--threads")) c.cfg["threads"] = p.get_int("--threads");
   c.threads = c.cfg.at("threads").get<int>();
+  if (c.threads < 0)  // as nucleo-annotate: 0 is the only "automatic" value
+    throw nucleo::ConfigError(fmt::format("--threads (config 'threads') must be >= 0 (0 = NUCLEO_THREADS or all cores), got {}", c.threads));
   c.out = p.find("--out").value_or(default_out);
   return c;
 }
@@ -169,23 +171,38 @@ int cmd_sample_efficiency(int argc, const char** argv, const std::vector<std::st
   return 0;
 }
 
+/// Runs `body`; a stop request (Ctrl-C, SIGTERM) that interrupted training becomes the exit status
+/// 128 + signal (130, 143) after saying where the state was saved.
+template <class F>
+int exit_on_interrupt(F&& body) {
+  try {
+    return body();
+  } catch (const nucleo::Interrupted& e) {
+    std::cerr << "nucleo-gene-finding: " << e.what() << "\n";
+    return e.exit_code();
+  }
+}
+
 int cmd_pretrain(int argc, const char** argv, const std::vector<std::string>& sets) {
   nucleo::ArgParser p("nucleo-gene-finding pretrain", "MLM pretraining (SPT) on the training sequences");
   add_common(p);
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
   const Common c = common(p, sets, "results/gene-finding/pretrain");
+  // Every setting is checked, and the data read, before --out is claimed: a refused run writes nothing.
+  const auto stage = c.cfg.at("pretrain").get<nucleo::StageConfig>();
+  const auto masking = nucleo::masking_from_config(c.cfg);
   nucleo::CpuContext ctx(c.threads);
   const auto data = nucleo::load_gene_data(c.cfg);
-  std::filesystem::create_directories(c.out);
-  nucleo::save_config(c.cfg, std::filesystem::path(c.out) / "config.json");
-  const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return nucleo::pretrain_mlm<Enc>(ctx, nucleo::gene_examples(data.train()), nucleo::gene_examples(data.valid()),
-                                     c.cfg.at("pretrain").get<nucleo::StageConfig>(),
-                                     nucleo::masking_from_config(c.cfg), c.out, c.cfg, progress_of(p));
+  nucleo::claim_output_dir(c.out, c.cfg, {{"command", "pretrain"}});
+  return exit_on_interrupt([&] {
+    const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+      return nucleo::pretrain_mlm<Enc>(ctx, nucleo::gene_examples(data.train()), nucleo::gene_examples(data.valid()),
+                                       stage, masking, c.out, c.cfg, progress_of(p));
+    });
+    std::cout << r.summary.dump(2) << "\n";
+    return 0;
   });
-  std::cout << r.summary.dump(2) << "\n";
-  return 0;
 }
 
 int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& sets) {
@@ -199,39 +216,51 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
   if (p.given("--init") == p.flag_set("--scratch"))
     throw nucleo::ConfigError("finetune: give exactly one of --init CKPT or --scratch (see --help)");
   const Common c = common(p, sets, "results/gene-finding/finetune");
-  nucleo::CpuContext ctx(c.threads);
-  const auto data = nucleo::load_gene_data(c.cfg);
-  std::filesystem::create_directories(c.out);
-  nucleo::save_config(c.cfg, std::filesystem::path(c.out) / "config.json");
+  // Every setting is checked, and the data read, before --out is claimed: a refused run writes nothing.
   nucleo::GeneFinetuneOptions fo;
   fo.stage = c.cfg.at("finetune").get<nucleo::StageConfig>();
   fo.crf = p.flag_set("--crf");
   fo.crf_ce_weight = c.cfg.at("crf_ce_weight").get<double>();
-  if (auto init = p.find("--init")) fo.init_checkpoint = *init;
+  if (auto init = p.find("--init")) {
+    nucleo::read_checkpoint_header(*init);  // exists and is a whole checkpoint
+    fo.init_checkpoint = *init;
+  }
   fo.head_activation = nucleo::activation_from_config(c.cfg);
   fo.predict = nucleo::predict_from_config(c.cfg);
   fo.decoder_grid = nucleo::decoder_grid_from_config(c.cfg);  // predict.select, as compare
   fo.progress = progress_of(p);
+  nucleo::CpuContext ctx(c.threads);
+  const auto data = nucleo::load_gene_data(c.cfg);
   nucleo::check_gene_splits(c.cfg, data);
   const auto fine_train = nucleo::train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
   std::optional<nucleo::GeneGenome> genome;
   if (const auto fasta = nucleo::gene_genome_fasta(c.cfg)) genome = nucleo::GeneGenome::load(*fasta, data.valid(), data.test());
   fo.genome = genome ? &*genome : nullptr;
-  nucleo::GeneEvaluation ev;
-  std::vector<nucleo::GenePrediction> genome_pred;
-  const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &genome_pred);
+  // --init, --scratch and --crf are settings of the run too: a rerun with others is refused
+  const nlohmann::json command = {
+      {"command", "finetune"},
+      {"init", fo.init_checkpoint ? nlohmann::json(std::filesystem::weakly_canonical(*fo.init_checkpoint).string())
+                                  : nlohmann::json(nullptr)},
+      {"crf", fo.crf}};
+  nucleo::claim_output_dir(c.out, c.cfg, command);
+  return exit_on_interrupt([&] {
+    nucleo::GeneEvaluation ev;
+    std::vector<nucleo::GenePrediction> genome_pred;
+    const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+      return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &genome_pred);
+    });
+    const std::filesystem::path out(c.out);
+    if (!ev.predictions.empty()) {  // decoded with the setting the validation loci chose
+      nucleo::write_prediction_tsv(out / "test_predictions.tsv", data.test(), ev.predictions);
+      nucleo::write_prediction_gff3(out / "test_predictions.gff3", data.test(), ev.predictions);
+    }
+    if (genome && !genome_pred.empty())
+      nucleo::write_prediction_gff3(out / "genome_predictions.gff3", genome->records, genome_pred);
+    nlohmann::json s = r.summary;
+    s.erase("test");
+    std::cout << s.dump(2) << "\n";
+    return 0;
   });
-  if (!ev.predictions.empty()) {  // decoded with the setting the validation loci chose
-    nucleo::write_prediction_tsv(std::filesystem::path(c.out) / "test_predictions.tsv", data.test(), ev.predictions);
-    nucleo::write_prediction_gff3(std::filesystem::path(c.out) / "test_predictions.gff3", data.test(), ev.predictions);
-  }
-  if (genome && !genome_pred.empty())
-    nucleo::write_prediction_gff3(std::filesystem::path(c.out) / "genome_predictions.gff3", genome->records, genome_pred);
-  nlohmann::json s = r.summary;
-  s.erase("test");
-  std::cout << s.dump(2) << "\n";
-  return 0;
 }
 
 int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& sets) {
@@ -340,7 +369,7 @@ int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets
   const char* usage =
       "usage: nucleo-gene-finding report [--records DIR] [--check] FILE.md [FILE.md ...]\n\n"
       "Regenerate the tables between '<!-- report: NAME ARGS -->' and '<!-- /report -->' in Markdown files from\n"
-      "the committed records (tables: summary R, seeds R, splice R, augustus, readme R...).\n\n"
+      "the committed records (tables: summary R, seeds R, splice R, augustus, readme R..., genome-resources R...).\n\n"
       "  --records DIR  directory of the records, *.json (default docs/results)\n"
       "  --check        change nothing; exit 1 if a file's tables are not what the records give\n";
   std::filesystem::path dir = "docs/results";
@@ -411,6 +440,9 @@ int main(int argc, const char** argv) {
     if (cmd == "report") return cmd_report(argc, argv, sets);
     std::cerr << "nucleo-gene-finding: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
+  } catch (const nucleo::Interrupted& e) {  // compare, evaluate, sample-efficiency: as pretrain/finetune
+    std::cerr << "nucleo-gene-finding: " << e.what() << "\n";
+    return e.exit_code();
   } catch (const std::exception& e) {
     std::cerr << "nucleo-gene-finding: error: " << e.what() << "\n";
     return 1;

@@ -7,7 +7,8 @@
 //
 // Shows: the progress bar (a live line on a terminal, plain lines otherwise), metrics.jsonl and
 // metrics.csv, learning_curve.svg, last.ckpt / best.ckpt and result.json in --out DIR.
-// Run it twice: the second run resumes from DIR/last.ckpt (use --fresh to start over).
+// Run it twice: the second run resumes from DIR/last.ckpt (use --fresh to start over). Ctrl-C
+// (SIGINT) or SIGTERM saves last.ckpt after the step in progress and exits 130 / 143.
 //
 //   nucleo-train-tiny [--out DIR] [--epochs N] [--threads T] [--seed S] [--fresh]
 #include "nucleo/core/context.hpp"
@@ -152,6 +153,9 @@ int main(int argc, char** argv) {
     std::printf("wrote %s/{metrics.jsonl,metrics.csv,learning_curve.svg,last.ckpt,best.ckpt,result.json}\n",
                 out.string().c_str());
     return 0;
+  } catch (const Interrupted& e) {  // Ctrl-C / SIGTERM: the state is saved; the same command resumes
+    std::fprintf(stderr, "nucleo-train-tiny: %s\n", e.what());
+    return e.exit_code();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "nucleo-train-tiny: %s\n", e.what());
     return 1;

@@ -26,6 +26,13 @@ TEST_CASE("CpuContext: thread count from argument and from NUCLEO_THREADS", "[co
   ::unsetenv("NUCLEO_THREADS");
 }
 
+TEST_CASE("CpuContext: a negative thread count is a ConfigError, in every program alike", "[core][context]") {
+  // nucleo-gene-finding took --threads -1 as "all cores" while nucleo-annotate refused it
+  CHECK_THROWS_AS(CpuContext(-1), nucleo::ConfigError);
+  CHECK_THROWS_WITH(nucleo::detail::resolve_threads(-4), Catch::Contains("threads must be >= 0") && Catch::Contains("-4"));
+  CHECK(nucleo::detail::resolve_threads(3) == 3);
+}
+
 TEST_CASE("CpuContext: parallel_for covers every index exactly once", "[core][context]") {
   CpuContext ctx(2);
   std::vector<std::atomic<int>> hits(10007);

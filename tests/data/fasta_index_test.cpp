@@ -73,3 +73,18 @@ TEST_CASE("FastaIndex: inconsistent line widths, duplicates and gzip are rejecte
   tmp.write_gz("z.fa", ">a\nAC\n");
   CHECK_THROWS_WITH(FastaIndex::build(tmp / "z.fa"), Catch::Contains("uncompressed"));
 }
+
+TEST_CASE("FastaIndex: from_string indexes and fetches text in memory, as from a file", "[data][fasta_index]") {
+  const std::string text = ">a\nACGTA\nCG\n>b x\r\nTTTT\r\nGG\r\n>c\rAAC\rA\r";
+  TempDir tmp;
+  auto file = FastaIndex::build(tmp.write("m.fa", text));
+  auto mem = FastaIndex::from_string(text, "m.fa");
+  CHECK(mem.entries() == file.entries());
+  for (const auto& e : mem.entries()) {
+    CHECK(mem.fetch(e.name, 0, e.length) == file.fetch(e.name, 0, e.length));
+    CHECK(mem.fetch(e.name, 1, e.length) == file.fetch(e.name, 1, e.length));
+  }
+  CHECK(mem.fetch("a", 0, 7) == "ACGTACG");
+  CHECK(mem.fetch("c", 0, 4) == "AACA");  // old Mac line ends index like the others
+  CHECK_THROWS_AS(mem.fetch("a", 0, 8), IoError);
+}

@@ -136,3 +136,34 @@ TEST_CASE("GenBank: the real AUGUSTUS fly training file parses", "[data][genbank
   CHECK(minus < n);
   CHECK(r.ignored_features().at("source") == 100);
 }
+
+TEST_CASE("GenBank: join parts out of order, duplicate loci, overflowing positions and empty files are refused",
+          "[data][genbank]") {
+  const std::string origin = "ORIGIN\n        1 acgtacgtac gtacgtacgt\n//\n";
+  auto rec = [&](const std::string& name, const std::string& cds) {
+    return "LOCUS       " + name + " 20 bp\nFEATURES\n     CDS             " + cds + "\n" + origin;
+  };
+  // out of transcript order: used to be sorted without a word
+  CHECK_THROWS_WITH(parse(rec("x", "join(11..15,1..3)")),
+                    Catch::Contains("mem.gb:3:") && Catch::Contains("out of order") && Catch::Contains("1..3 after 11..15"));
+  CHECK_THROWS_WITH(parse(rec("x", "complement(join(11..15,1..3))")), Catch::Contains("out of order"));
+  CHECK_THROWS_WITH(parse(rec("x", "join(complement(1..3),complement(11..15))")), Catch::Contains("out of order"));
+  // transcript order on both strands is accepted and stored ascending
+  CHECK(parse(rec("x", "join(1..3,11..15)"))[0].transcripts[0].cds == std::vector<Interval>{{0, 3}, {10, 15}});
+  CHECK(parse(rec("x", "complement(join(1..3,11..15))"))[0].transcripts[0].cds == std::vector<Interval>{{0, 3}, {10, 15}});
+  CHECK(parse(rec("x", "join(complement(11..15),complement(1..3))"))[0].transcripts[0].cds ==
+        std::vector<Interval>{{0, 3}, {10, 15}});
+  // a locus name used twice (used to pass `nucleo-data stats`)
+  CHECK_THROWS_WITH(parse(rec("a", "1..3") + rec("b", "1..3") + rec("a", "4..6")),
+                    Catch::Contains("mem.gb:13:") && Catch::Contains("'a' occurs twice") &&
+                        Catch::Contains("first LOCUS at line 1"));
+  // positions beyond 64 bits: said, not "expected a position number"
+  CHECK_THROWS_WITH(parse(rec("x", "1..100000000000000000000000")),
+                    Catch::Contains("position 100000000000000000000000 is too large"));
+  CHECK_THROWS_WITH(parse("LOCUS x 100000000000000000000000 bp\n" + origin), Catch::Contains("LOCUS length"));
+  // a file without any record: no silent "0 loci"
+  TempDir tmp;
+  CHECK_THROWS_WITH(read_genbank(tmp.write("empty.gb", "")),
+                    Catch::Contains("empty.gb") && Catch::Contains("no GenBank record"));
+  CHECK_THROWS_WITH(read_genbank(tmp.write("blank.gb", "\n\n")), Catch::Contains("no GenBank record"));
+}

@@ -2,6 +2,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <sstream>
+
 #include "data/temp_dir.hpp"
 
 using namespace nucleo;
@@ -148,4 +150,16 @@ TEST_CASE("GeneDataset::from_examples keeps the splits and rejects a label/seque
   CHECK(d.split("valid").at(0).name == "c");
   CHECK(d.test().empty());
   CHECK_THROWS_AS(GeneDataset::from_examples({GeneExample{"bad", "ACG", {8, 8}}}, {}, {}), ShapeError);
+}
+
+TEST_CASE("label TSV: parse from memory and write to a stream, the same format as the files", "[data][gene_dataset]") {
+  const std::vector<GeneExample> ex = {{"a", "ACGT", {0, 1, 2, 8}}, {"b", "", {}}};
+  std::ostringstream out;
+  write_label_tsv(out, ex);
+  CHECK(out.str() == "a\tACGT\t0128\nb\t\t\n");
+  CHECK(parse_label_tsv(out.str(), "m.tsv") == ex);
+  CHECK_THROWS_WITH(parse_label_tsv("a\tAC\t0\n", "m.tsv"), Catch::Contains("m.tsv:1:"));
+  std::ostringstream none;
+  CHECK_THROWS_AS(write_label_tsv(none, {{"a b", "A", {0}}}), ShapeError);
+  CHECK(none.str().empty());  // nothing written before the check
 }

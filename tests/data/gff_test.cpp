@@ -104,7 +104,8 @@ TEST_CASE("GFF: malformed input gives ParseError with file and line", "[data][gf
                     Catch::Contains("both strands"));
   CHECK_THROWS_WITH(bad("c\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\nd\t.\tCDS\t15\t20\t.\t+\t0\tParent=a\n"),
                     Catch::Contains("is on sequence"));
-  CHECK_THROWS_WITH(bad("z\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\n"), Catch::Contains("sequence 'z' is not in the FASTA"));
+  CHECK_THROWS_WITH(bad("z\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\n"),
+                    Catch::Contains("sequence 'z' is not in the ##FASTA section of b.gff (1 sequence: c)"));
   CHECK_THROWS_WITH(parse_gff("c\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\n", "n.gff"), Catch::Contains("no sequences"));
 }
 
@@ -126,7 +127,7 @@ TEST_CASE("GFF3: %-escaped seqid and attribute values are decoded", "[data][gff]
 
   // Without decoding, the seqid would not match the FASTA name.
   CHECK_THROWS_WITH(parse_gff("chr1\t.\tCDS\t3\t10\t.\t+\t0\tParent=a\n##FASTA\n>chr%311\n" + seq60() + "\n", "d.gff3"),
-                    Catch::Contains("sequence 'chr1' is not in the FASTA"));
+                    Catch::Contains("sequence 'chr1' is not in the ##FASTA section of d.gff3 (1 sequence: chr%311)"));
   CHECK(parse_gff("chr%311\t.\tCDS\t3\t10\t.\t+\t0\tParent=a\n##FASTA\n>chr11\n" + seq60() + "\n", "d.gff3")
             .at(0)
             .name == "chr11");
@@ -207,4 +208,33 @@ TEST_CASE("GFF3 writer output with awkward names reads back to the same ids", "[
   CHECK(loci[0].transcripts[0] == Transcript{"run;7%a=b,c&d e\tf.g1.t1", '+', {{1, 4}, {8, 11}}});
   CHECK(loci[0].transcripts[1] == Transcript{"run;7%a=b,c&d e\tf.g2.t1", '-', {{12, 15}}});
   CHECK(gene_labels(loci[0]) == labels);
+}
+
+TEST_CASE("GFF: errors say what is wrong, not a symptom of it", "[data][gff]") {
+  const std::string fa = "##FASTA\n>c\n" + seq60() + "\n";
+  auto bad = [&](const std::string& body) { return parse_gff(body + fa, "b.gff"); };
+  // 8 columns: the missing attributes column is named (it used to say "CDS feature without a Parent")
+  CHECK_THROWS_WITH(bad("c\t.\tCDS\t1\t5\t.\t+\t0\n"),
+                    Catch::Contains("b.gff:1:") && Catch::Contains("got 8") && Catch::Contains("attributes column") &&
+                        !Catch::Contains("Parent"));
+  CHECK_THROWS_WITH(bad("c\t.\tgene\t1\t5\t.\t+\t.\n"), Catch::Contains("got 8"));
+  // a phase other than 0, 1, 2 or '.' (phase 7 used to pass)
+  CHECK_THROWS_WITH(bad("c\t.\tCDS\t1\t6\t.\t+\t7\tParent=a\n"),
+                    Catch::Contains("b.gff:1:") && Catch::Contains("phase '7'"));
+  CHECK_THROWS_WITH(bad("c\t.\tCDS\t1\t6\t.\t+\t-1\tParent=a\n"), Catch::Contains("phase '-1'"));
+  CHECK_NOTHROW(bad("c\t.\tCDS\t1\t6\t.\t+\t2\tParent=a\nc\t.\texon\t1\t6\t.\t+\t.\tParent=a\n"));
+  // a coordinate that overflows says so
+  CHECK_THROWS_WITH(bad("c\t.\tCDS\t1\t100000000000000000000000\t.\t+\t0\tParent=a\n"),
+                    Catch::Contains("end 100000000000000000000000 is too large"));
+  // sequences given by the caller are named as the caller says (not "the FASTA section")
+  GffOptions o;
+  o.sequences_label = "the truth loci";
+  CHECK_THROWS_WITH(parse_gff("z\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\n" + fa, "p.gff", o),
+                    Catch::Contains("p.gff:1:") && Catch::Contains("'z' is not in the truth loci (1 sequence: c)") &&
+                        !Catch::Contains("FASTA"));
+  // a separate FASTA file is named by its path
+  TempDir tmp;
+  const auto f = tmp.write("g.fa", ">c\n" + seq60() + "\n>d\nACGT\n");
+  CHECK_THROWS_WITH(read_gff(tmp.write("x.gff", "z\t.\tCDS\t1\t10\t.\t+\t0\tParent=a\n"), f),
+                    Catch::Contains("is not in the FASTA file " + f.string() + " (2 sequences: c, d)"));
 }

@@ -10,6 +10,11 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
+
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "data/temp_dir.hpp"
 #include "nucleo/data/gene_dataset.hpp"
@@ -285,4 +290,135 @@ TEST_CASE("annotate: CRF constraints round trip through the checkpoint config", 
   CHECK(crf_constraints_from_json(crf_constraints_to_json(c)) == c);
   CHECK(crf_constraints_from_json(nullptr).empty());
   CHECK_THROWS_AS(crf_constraints_from_json(nlohmann::json{{"num_tags", 9}}), ConfigError);
+}
+
+/// The setting of the reliability tests below: a directory, a CRF checkpoint, a one-thread context.
+struct AnnotateFixture {
+  TempDir dir;
+  Model model = make_model(true);
+  std::filesystem::path ckpt = save_gene_checkpoint(dir, model, "gene.ckpt");
+  CpuContext ctx{1};
+};
+
+TEST_CASE_METHOD(AnnotateFixture, "annotate: an output that is an input or the other output is refused, and nothing is written",
+          "[pipeline][annotate][reliability]") {
+  Rng rng(5);
+  const auto fasta = dir.write("in.fa", ">s1\n" + random_dna(rng, 300) + "\n");
+  const std::string fasta_bytes = nucleo::testing::slurp(fasta), ckpt_bytes = nucleo::testing::slurp(ckpt);
+  std::filesystem::create_directories(dir / "sub");
+  // used to replace the input and exit 0
+  CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, fasta), Catch::Contains("GFF3 output") &&
+                                                                  Catch::Contains("FASTA input") &&
+                                                                  Catch::Contains("refusing to overwrite an input"));
+  CHECK_THROWS_AS(annotate_fasta(ctx, ckpt, fasta, dir / "sub" / ".." / "in.fa"), ConfigError);
+  CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, dir / "o.gff3", ckpt), Catch::Contains("TSV output") &&
+                                                                                  Catch::Contains("checkpoint"));
+  CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, ckpt), Catch::Contains("checkpoint"));
+  CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, dir / "o.gff3", dir / "o.gff3"),
+                    Catch::Contains("are the same file"));
+  std::filesystem::create_symlink(fasta, dir / "link.gff3");
+  CHECK_THROWS_AS(annotate_fasta(ctx, ckpt, fasta, dir / "link.gff3"), ConfigError);
+  CHECK(nucleo::testing::slurp(fasta) == fasta_bytes);
+  CHECK(nucleo::testing::slurp(ckpt) == ckpt_bytes);
+  CHECK_FALSE(std::filesystem::exists(dir / "o.gff3"));
+  CHECK(temp_files(dir) == 0);
+}
+
+TEST_CASE_METHOD(AnnotateFixture, "annotate: an unwritable output fails before any work", "[pipeline][annotate][reliability]") {
+  Rng rng(6);
+  const auto fasta = dir.write("in.fa", ">s1\n" + random_dna(rng, 300) + "\n");
+  AnnotateOptions opt;
+  bool worked = false;
+  opt.progress = [&](const AnnotateProgress&) { worked = true; };
+  std::filesystem::create_directories(dir / "outdir");
+  CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, dir / "outdir", {}, opt), Catch::Contains("is a directory"));
+  CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, dir / "o.gff3", dir / "no" / "o.tsv", opt),
+                    Catch::Contains("does not exist"));
+  CHECK_FALSE(worked);  // the old code predicted every record first, then failed at the rename
+  CHECK_FALSE(std::filesystem::exists(dir / "o.gff3"));
+}
+
+TEST_CASE_METHOD(AnnotateFixture, "annotate: a FIFO or pipe is read once, and a regular file that changes between passes is an error",
+          "[pipeline][annotate][reliability]") {
+  Rng rng(8);
+  const std::string a = random_dna(rng, 700), b = random_dna(rng, 200);
+  const std::string text = ">a\n" + a + "\n>b\n" + b + "\n";
+
+  SECTION("a named FIFO (used to hang: the second pass waited for a writer)") {
+    const auto fifo = dir / "in.fifo";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    std::thread writer([&] { std::ofstream(fifo, std::ios::binary) << text; });
+    AnnotateOptions opt;
+    std::int64_t total_seen = 0;
+    opt.progress = [&](const AnnotateProgress& p) { total_seen = p.nt_total; };
+    const auto sum = annotate_fasta(ctx, ckpt, fifo, dir / "f.gff3", dir / "f.tsv", opt);
+    writer.join();
+    CHECK(sum.sequences == 2);
+    CHECK(sum.nucleotides == 900);
+    CHECK(total_seen == -1);  // one pass: no total
+    const auto rows = read_label_tsv(dir / "f.tsv");
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[0].sequence == a);
+    CHECK(rows[1].sequence == b);
+  }
+  SECTION("the file shrinks after the first pass") {
+    std::string big;  // larger than the reader's buffers, so the second pass reads the new content
+    std::vector<std::string> seqs;
+    for (int r = 0; r < 6; ++r) {
+      seqs.push_back(random_dna(rng, 60000));
+      big += ">r" + std::to_string(r) + "\n" + seqs.back() + "\n";
+    }
+    const auto fasta = dir.write("in.fa", big);
+    AnnotateOptions opt;
+    opt.predict.window.window = 4096;
+    bool cut = false;
+    opt.progress = [&](const AnnotateProgress& p) {
+      if (!cut && p.records_done == 1) {  // after the first record, another program rewrites the file
+        cut = true;
+        std::ofstream(fasta, std::ios::binary | std::ios::trunc) << ">r0\n" << seqs[0] << "\n";
+      }
+    };
+    CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, dir / "c.gff3", {}, opt),
+                      Catch::Contains("changed while being read"));
+    CHECK(cut);
+    CHECK_FALSE(std::filesystem::exists(dir / "c.gff3"));
+  }
+}
+
+TEST_CASE_METHOD(AnnotateFixture, "annotate: an empty FASTA is an error, not '0 sequences'", "[pipeline][annotate][reliability]") {
+  for (const char* text : {"", "\n\n"}) {
+    const auto fasta = dir.write("empty.fa", text);
+    CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, dir / "e.gff3"),
+                      Catch::Contains("empty.fa") && Catch::Contains("no FASTA record"));
+    AnnotateOptions one_pass;
+    one_pass.count_total = false;
+    CHECK_THROWS_WITH(annotate_fasta(ctx, ckpt, fasta, dir / "e.gff3", {}, one_pass), Catch::Contains("no FASTA record"));
+    CHECK_FALSE(std::filesystem::exists(dir / "e.gff3"));
+  }
+}
+
+TEST_CASE_METHOD(AnnotateFixture, "annotate: old Mac line ends give the records, not one record named by its sequence",
+          "[pipeline][annotate][reliability]") {
+  Rng rng(9);
+  const std::string a = random_dna(rng, 300), b = random_dna(rng, 120);
+  const auto fasta = dir.write("mac.fa", ">a\r" + a.substr(0, 100) + "\r" + a.substr(100) + "\r>b\r" + b + "\r");
+  const auto sum = annotate_fasta(ctx, ckpt, fasta, dir / "m.gff3", dir / "m.tsv");
+  CHECK(sum.sequences == 2);
+  const auto rows = read_label_tsv(dir / "m.tsv");
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].name == "a");
+  CHECK(rows[0].sequence == a);
+  CHECK(rows[1].sequence == b);
+}
+
+TEST_CASE_METHOD(AnnotateFixture, "annotate: temporaries of a killed run are removed at the next start", "[pipeline][annotate][reliability]") {
+  Rng rng(10);
+  const auto fasta = dir.write("in.fa", ">s\n" + random_dna(rng, 200) + "\n");
+  const pid_t gone = ::fork();
+  if (gone == 0) std::_Exit(0);
+  ::waitpid(gone, nullptr, 0);
+  dir.write(fmt::format("o.gff3.tmp-{}-0", gone), "half a GFF3");
+  dir.write(fmt::format("o.tsv.tmp-{}-1", gone), "half a TSV");
+  annotate_fasta(ctx, ckpt, fasta, dir / "o.gff3", dir / "o.tsv");
+  CHECK(temp_files(dir) == 0);
 }

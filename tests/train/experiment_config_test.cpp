@@ -6,6 +6,9 @@
 
 #include "train/tiny_task.hpp"
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <fstream>
 #include <functional>
 #include <set>
@@ -347,4 +350,90 @@ TEST_CASE("in_train_fraction: nested subsets of about the requested size", "[tra
   }
   REQUIRE(v > 1000);
   CHECK(std::abs(both / double(v) - 0.10) < 0.03);
+}
+
+TEST_CASE("load_config: duplicate keys, overflowing numbers and non-objects are refused with file, line and key",
+          "[train][experiment_config]") {
+  TempDir dir;
+  const auto path = dir.path / "exp.json";
+  // a key given twice: used to be accepted (the last value silently won)
+  write_text(path, "{\n  \"model\": \"tiny\",\n  \"finetune\": {\n    \"steps\": 4,\n    \"steps\": 40\n  }\n}\n");
+  CHECK_THAT(error_of([&] { load_config(defaults(), path); }),
+             Catch::StartsWith("ConfigError") && Catch::Contains(path.string() + ":5:") &&
+                 Catch::Contains("given twice") && Catch::Contains("'finetune.steps'"));
+  write_text(path, R"({"model": "tiny", "model": "small"})");
+  CHECK_THAT(error_of([&] { load_config(defaults(), path); }), Catch::Contains("'model'") && Catch::Contains("twice"));
+  // the same key in two different objects is fine
+  write_text(path, R"({"finetune": {"schedule": {"warmup": 3}}, "mask": {"p": 0.2}})");
+  CHECK(load_config(defaults(), path)["finetune"]["schedule"]["warmup"] == 3);
+  // a number beyond a double: used to surface as nlohmann's "[json.exception.out_of_range.406] ..."
+  write_text(path, "{\n  \"finetune\": {\"lr\": 1e999}\n}\n");
+  const std::string overflow = error_of([&] { load_config(defaults(), path); });
+  CHECK_THAT(overflow, Catch::StartsWith("ConfigError") && Catch::Contains(path.string() + ":2:") &&
+                           Catch::Contains("1e999") && Catch::Contains("out of range") &&
+                           Catch::Contains("'finetune.lr'") && !Catch::Contains("json.exception"));
+  // a JSON array (or any non-object) as the configuration: used to replace the whole configuration
+  write_text(path, R"(["model", "tiny"])");
+  CHECK_THAT(error_of([&] { load_config(defaults(), path); }),
+             Catch::StartsWith("ConfigError") && Catch::Contains(path.string()) && Catch::Contains("JSON object") &&
+                 Catch::Contains("array") && !Catch::Contains("json.exception"));
+  write_text(path, "3");
+  CHECK_THAT(error_of([&] { load_config(defaults(), path); }), Catch::Contains("JSON object"));
+  // a syntax error names the line, without nlohmann's prefix
+  write_text(path, "{\n  \"model\": \"tiny\",\n  \"arms\": [\"spt\",]\n}\n");
+  CHECK_THAT(error_of([&] { load_config(defaults(), path); }),
+             Catch::Contains(path.string() + ":3:") && Catch::Contains("not valid JSON") &&
+                 !Catch::Contains("json.exception"));
+}
+
+TEST_CASE("apply_override: an overflowing number or a duplicate key is an error naming the --set",
+          "[train][experiment_config]") {
+  auto cfg = defaults();
+  CHECK_THAT(error_of([&] { apply_override(cfg, "finetune.lr=1e999"); }),
+             Catch::StartsWith("ConfigError") && Catch::Contains("--set finetune.lr=1e999") &&
+                 Catch::Contains("out of range") && !Catch::Contains("json.exception"));
+  CHECK_THAT(error_of([&] { apply_override(cfg, R"(mask={"p": 0.1, "p": 0.2})"); }),
+             Catch::Contains("--set mask=") && Catch::Contains("twice"));
+  // found by fuzz_config: a value that is not UTF-8 reached nlohmann's dump() in the error message
+  CHECK_THAT(error_of([&] { apply_override(cfg, "finetune.steps=5\x01\xe6inetune"); }),
+             Catch::StartsWith("ConfigError") && Catch::Contains("not valid UTF-8"));
+  CHECK_THAT(error_of([&] { apply_override(cfg, "model=\xff"); }), Catch::StartsWith("ConfigError"));
+  CHECK(cfg == defaults());
+  apply_override(cfg, "model=medium");  // a bare word is still a string
+  CHECK(cfg["model"] == "medium");
+}
+
+TEST_CASE("claim_output_dir: the command's own options are guarded too, and nothing is rewritten",
+          "[train][experiment_config]") {
+  TempDir dir;
+  const auto out = dir.path / "run";
+  const auto cfg = defaults();
+  const nlohmann::json scratch = {{"command", "finetune"}, {"init", nullptr}, {"crf", false}};
+  claim_output_dir(out, cfg, scratch);
+  CHECK(nlohmann::json::parse(slurp(out / "command.json")) == scratch);
+  const auto written = std::filesystem::last_write_time(out / "config.json");
+  CHECK_NOTHROW(claim_output_dir(out, cfg, scratch));  // the same run resumes
+  CHECK(std::filesystem::last_write_time(out / "config.json") == written);
+  auto crf = scratch;
+  crf["crf"] = true;
+  CHECK_THAT(error_of([&] { claim_output_dir(out, cfg, crf); }),
+             Catch::StartsWith("ConfigError") && Catch::Contains("another command or other options"));
+  // a compare directory (no command.json) is not a finetune directory, nor the reverse
+  CHECK_THROWS_AS(claim_output_dir(out, cfg), ConfigError);
+  const auto cmp = dir.path / "cmp";
+  claim_output_dir(cmp, cfg);
+  CHECK_THROWS_AS(claim_output_dir(cmp, cfg, scratch), ConfigError);
+  CHECK_FALSE(std::filesystem::exists(cmp / "command.json"));
+  // a results.json that a killed run was writing is removed when the directory is claimed again
+  const pid_t gone = ::fork();
+  if (gone == 0) std::_Exit(0);
+  ::waitpid(gone, nullptr, 0);
+  const auto stale = out / fmt::format("results.json.tmp-{}-0", gone);
+  write_text(stale, "{\"arms\": ");
+  claim_output_dir(out, cfg, scratch);
+  CHECK_FALSE(std::filesystem::exists(stale));
+  // --out naming a file
+  write_text(dir.path / "file", "x");
+  CHECK_THAT(error_of([&] { claim_output_dir(dir.path / "file", cfg); }),
+             Catch::StartsWith("IoError") && Catch::Contains("must be a directory"));
 }

@@ -118,3 +118,25 @@ TEST_CASE("update_report_blocks: bodies regenerated, the rest kept, idempotent, 
   CHECK_THROWS_WITH(gene_report_block("plot gene-demo", records), Catch::Contains("unknown table 'plot'"));
   CHECK_THROWS_WITH(gene_report_block("summary", records), Catch::Contains("takes one record name"));
 }
+
+TEST_CASE("genome-resources table: nucleo-annotate records, then AUGUSTUS's genome runs", "[train][gene_report]") {
+  nlohmann::json aug = augustus_record();
+  aug["augustus_version"] = "3.5.0";
+  aug["genome"]["candidates"] = {"partial", "complete"};
+  aug["genome"]["resources"] = {
+      {"partial", {{"seconds", 533.9}, {"max_rss_mb", 539.2}, {"shared_cpu", false}, {"nt_per_s", 9365}, {"load_average_before", 2.27}}},
+      {"complete", {{"seconds", 1924.1}, {"max_rss_mb", 539.2}, {"shared_cpu", true}, {"nt_per_s", 2599}}}};
+  const nlohmann::json ann = {{"kind", "nucleo_annotate_genome"}, {"options", "--decoder grammar --gene-penalty 640"},
+                              {"threads", 2}, {"seconds", 61.04}, {"cpu_seconds", 118.6}, {"max_rss_mb", 412.6},
+                              {"nt_per_s", 81913}, {"load_average_before", 0.5}, {"test", {{"all", {{"mcc", 0.6361}}}}}};
+  std::map<std::string, nlohmann::json> records = {{"augustus", aug}, {"annotate-genome-spt_crf", ann}};
+  const std::string t = gene_report_block("genome-resources annotate-genome-spt_crf", records);
+  CHECK_THAT(t, Catch::Contains("| nucleo-annotate, `annotate-genome-spt_crf` | `--decoder grammar --gene-penalty 640` | 2 | "
+                                "61 | 119 | 413 | 81913 | 0.50 | 0.636 |"));
+  CHECK_THAT(t, Catch::Contains("| AUGUSTUS 3.5.0 | `--genemodel=partial` | 1 | 534 | - | 539 | 9365 | 2.27 | 0.620 |"));
+  CHECK_THAT(t, Catch::Contains("| AUGUSTUS 3.5.0 | `--genemodel=complete` (beside another AUGUSTUS run) | 1 | 1924 | - | 539 | "
+                                "2599 | - | not scored on test |"));
+  CHECK(t.find("nucleo-annotate") < t.find("AUGUSTUS"));
+  CHECK_THROWS_WITH(gene_report_block("genome-resources augustus", records),
+                    Catch::Contains("is not a nucleo_annotate_genome record"));
+}

@@ -114,7 +114,8 @@ TEST_CASE("StageConfig: unknown fields and out-of-range values are ConfigErrors"
                       Catch::Contains("out of range") && Catch::Contains("'" + bad.items().begin().key() + "'"));
   }
   // the boundaries are allowed
-  CHECK_NOTHROW(nlohmann::json({{"steps", 0}, {"batch_size", 1}, {"max_length", 0}, {"warmup", 0}}).get<StageConfig>());
+  CHECK_NOTHROW(nlohmann::json({{"steps", 1}, {"batch_size", 1}, {"max_length", 0}, {"warmup", 0}}).get<StageConfig>());
+  CHECK(nlohmann::json({{"max_length", 64}}).get<StageConfig>().max_length == 64);
   const auto edge = nlohmann::json({{"weight_decay", 0.0}, {"min_lr_ratio", 0.0}, {"clip_norm", 0.0}, {"patience", 0},
                                     {"checkpoint_every", 0}, {"seed", 0}}).get<StageConfig>();
   CHECK(edge.seed == 0);
@@ -174,8 +175,11 @@ TEST_CASE("stage_trainer_options / stage_optimizer / stage_batcher_options carry
   CHECK(o.config == cfg);
   CHECK(stage_trainer_options(c, 5, "r", "m", "t", {}).epochs == 2);   // exact division
   CHECK(stage_trainer_options(c, 100, "r", "m", "t", {}).epochs == 1);  // one partial epoch
-  c.steps = 0;
+  c.steps = 1;
   CHECK(stage_trainer_options(c, 4, "r", "m", "t", {}).epochs == 1);  // at least one
+  c.steps = 0;  // not a silent "one whole epoch"
+  CHECK_THROWS_WITH(stage_trainer_options(c, 4, "runs/zero", "m", "t", {}),
+                    Catch::Contains("runs/zero") && Catch::Contains("'steps'"));
   c.steps = 10;
   // no batch at all (empty training data) is an error naming the run, not a silent 9-epoch loop
   CHECK_THROWS_AS(stage_trainer_options(c, 0, "runs/empty", "m", "t", {}), ConfigError);
@@ -310,4 +314,17 @@ TEST_CASE("load_pretrained_encoder loads the 0.* tensors of an MLM checkpoint in
                     Catch::Contains(none.string()) && Catch::Contains("no encoder tensors"));
   // a missing file
   CHECK_THROWS_AS(load_pretrained_encoder(dir.path / "missing.ckpt", net3), IoError);
+}
+
+TEST_CASE("StageConfig: steps = 0 and crops shorter than 64 nt are refused, not run silently", "[train][stage_config]") {
+  // steps 0 used to mean "no budget": one whole epoch was trained, whatever its size
+  CHECK_THROWS_WITH(nlohmann::json({{"steps", 0}}).get<StageConfig>(),
+                    Catch::Contains("'steps'") && Catch::Contains(">= 1"));
+  // max_length 1 used to be accepted: single-nucleotide crops
+  for (const int bad : {1, 8, 63}) {
+    INFO(bad);
+    CHECK_THROWS_WITH(nlohmann::json({{"max_length", bad}}).get<StageConfig>(),
+                      Catch::Contains("'max_length'") && Catch::Contains("0 (no crop) or >= 64"));
+  }
+  CHECK(nlohmann::json({{"max_length", 0}}).get<StageConfig>().max_length == 0);
 }

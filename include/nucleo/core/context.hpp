@@ -46,8 +46,10 @@ inline void set_flush_denormals() {
 #endif
 }
 
-/// Threads from NUCLEO_THREADS, else the hardware's; `requested` > 0 wins.
+/// Threads from NUCLEO_THREADS, else the hardware's; `requested` > 0 wins; < 0 is a ConfigError.
 inline int resolve_threads(int requested) {
+  if (requested < 0)
+    throw ConfigError(fmt::format("threads must be >= 0 (0 = NUCLEO_THREADS or all cores), got {}", requested));
   if (requested > 0) return requested;
   if (const char* env = std::getenv("NUCLEO_THREADS"); env && *env) {
     char* end = nullptr;

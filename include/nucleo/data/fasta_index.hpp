@@ -14,6 +14,7 @@
 /// `fetch(name, start, end)`: 0-based half-open [start, end), upper-cased, non-ACGT letters -> N.
 /// Bounds errors (unknown name, start > end, end > length) throw IoError naming the FASTA.
 /// gzip-compressed FASTA files cannot be indexed: decompress them first.
+/// `from_string(text)` indexes FASTA text held in memory and fetches from it (fuzzing, tests).
 /// A FastaIndex owns an open stream: use one object per thread.
 #include <charconv>
 #include <cstdint>
@@ -73,7 +74,17 @@ class FastaIndex {
     return idx;
   }
 
-  /// Builds the index from FASTA text (for tests and fuzzing); fetch() needs a file, so use entries().
+  /// Index of FASTA text held in memory; fetch() reads from that text (`name` appears in errors).
+  static FastaIndex from_string(std::string text, std::string name = "<memory>") {
+    auto lines = detail::LineReader::from_string(text, name);
+    FastaIndex idx = scan(lines);
+    idx.fasta_ = std::move(name);
+    idx.text_ = std::move(text);
+    idx.in_memory_ = true;
+    return idx;
+  }
+
+  /// Builds the index from a line source (nothing is written; fetch() needs open(), build() or from_string()).
   static FastaIndex scan(detail::LineReader& lines) {
     FastaIndex idx;
     std::string_view line;
@@ -200,21 +211,16 @@ class FastaIndex {
                                 fasta_.string(), name, start, end, e.length));
     std::string out;
     if (start == end) return out;
-    if (!in_) {
-      in_ = std::make_unique<std::ifstream>(fasta_, std::ios::binary);
-      if (!*in_) {
-        in_.reset();
-        throw IoError(fmt::format("{}: cannot open for reading", fasta_.string()));
-      }
-    }
     const std::uint64_t b = byte_of(e, start), last = byte_of(e, end - 1);
-    std::string raw(static_cast<std::size_t>(last - b + 1), '\0');
-    in_->clear();
-    in_->seekg(static_cast<std::streamoff>(b));
-    in_->read(raw.data(), static_cast<std::streamsize>(raw.size()));
-    if (static_cast<std::uint64_t>(in_->gcount()) != raw.size())
-      throw IoError(fmt::format("{}: unexpected end of file while fetching {}:[{}, {}); is the .fai index stale?",
-                                fasta_.string(), name, start, end));
+    std::string raw;
+    if (in_memory_) {
+      if (last >= text_.size())
+        throw IoError(fmt::format("{}: unexpected end of file while fetching {}:[{}, {}); is the .fai index stale?",
+                                  fasta_.string(), name, start, end));
+      raw = text_.substr(static_cast<std::size_t>(b), static_cast<std::size_t>(last - b + 1));
+    } else {
+      raw = read_bytes(b, last, name, start, end);
+    }
     out.reserve(static_cast<std::size_t>(end - start));
     for (char c : raw) {
       if (c == '\n' || c == '\r') continue;
@@ -234,10 +240,32 @@ class FastaIndex {
     return e.offset + (p / e.line_bases) * e.line_width + p % e.line_bases;
   }
 
+  /// Bytes [b, last] of the FASTA file (opened on first use).
+  std::string read_bytes(std::uint64_t b, std::uint64_t last, const std::string& name, std::uint64_t start,
+                         std::uint64_t end) {
+    if (!in_) {
+      in_ = std::make_unique<std::ifstream>(fasta_, std::ios::binary);
+      if (!*in_) {
+        in_.reset();
+        throw IoError(fmt::format("{}: cannot open for reading", fasta_.string()));
+      }
+    }
+    std::string raw(static_cast<std::size_t>(last - b + 1), '\0');
+    in_->clear();
+    in_->seekg(static_cast<std::streamoff>(b));
+    in_->read(raw.data(), static_cast<std::streamsize>(raw.size()));
+    if (static_cast<std::uint64_t>(in_->gcount()) != raw.size())
+      throw IoError(fmt::format("{}: unexpected end of file while fetching {}:[{}, {}); is the .fai index stale?",
+                                fasta_.string(), name, start, end));
+    return raw;
+  }
+
   std::filesystem::path fasta_;
   std::vector<FaiEntry> entries_;
   std::unordered_map<std::string, std::size_t> by_name_;
   std::unique_ptr<std::ifstream> in_;
+  std::string text_;        // the FASTA itself, for an index made by from_string
+  bool in_memory_ = false;
   bool written_ = false;
 };
 

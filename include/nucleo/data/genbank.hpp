@@ -18,13 +18,15 @@
 /// else "<locus>.cds<k>" (k = 1-based CDS number in the record). Locations: a..b, <a..>b (partial
 /// markers accepted), single bases "a", join(...)/order(...) and complement(...) nested in any
 /// order, e.g. complement(join(...)) or join(complement(..),complement(..)); all parts of one CDS
-/// must be on one strand. Coordinates become 0-based half-open [a-1, b), sorted.
+/// must be on one strand. Coordinates become 0-based half-open [a-1, b), in ascending order.
 /// Other feature keys (source, gene, mRNA, ...) carry no CDS and are counted in
 /// `ignored_features()`, not silently lost.
 ///
 /// ParseError (path:line) for: a missing LOCUS/ORIGIN/"//" (truncated record), a location that
-/// does not parse, a..b with a > b or a < 1, a CDS beyond the sequence, overlapping CDS parts of one
-/// transcript, a sequence whose length differs from the LOCUS line, non-letters in the sequence.
+/// does not parse, a..b with a > b or a < 1, a position that overflows, the parts of a join out of
+/// transcript order, a CDS beyond the sequence, overlapping CDS parts of one transcript, a
+/// sequence whose length differs from the LOCUS line, non-letters in the sequence, a locus name
+/// used twice. `read_genbank` also refuses a file without any record.
 /// Non-ACGT letters become N and are counted in `replaced()`.
 ///
 /// `write_genbank` writes loci back in the same layout (temp file + rename).
@@ -33,6 +35,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <unordered_map>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -81,6 +84,11 @@ class GenBankLocationParser {
   std::int64_t number() {
     std::int64_t v = 0;
     auto [p, ec] = std::from_chars(s_.data() + pos_, s_.data() + s_.size(), v);
+    if (ec == std::errc::result_out_of_range) {
+      const std::size_t e = s_.find_first_not_of("0123456789", pos_);
+      fail(fmt::format("position {} is too large (it overflows a 64-bit integer)",
+                       s_.substr(pos_, e == std::string_view::npos ? std::string_view::npos : e - pos_)));
+    }
     if (ec != std::errc() || p == s_.data() + pos_) fail("expected a position number");
     pos_ = static_cast<std::size_t>(p - s_.data());
     return v;
@@ -159,7 +167,13 @@ class GenBankReader {
         std::int64_t v = 0;
         auto [p, ec] = std::from_chars(tok[2].data(), tok[2].data() + tok[2].size(), v);
         if (ec == std::errc() && p == tok[2].data() + tok[2].size()) declared = v;
+        if (ec == std::errc::result_out_of_range)
+          lines_.fail(fmt::format("LOCUS length {} is too large (it overflows a 64-bit integer)", tok[2]));
       }
+      const auto [seen, fresh] = locus_lines_.emplace(locus.name, lines_.line_number());
+      if (!fresh)
+        lines_.fail(fmt::format("record name '{}' occurs twice (first LOCUS at line {}); locus names must be unique",
+                                locus.name, seen->second));
     }
 
     struct Feature {
@@ -266,10 +280,18 @@ class GenBankReader {
       auto parts = detail::GenBankLocationParser(f.location, lines_, f.line).parse();
       Transcript t;
       t.strand = parts.front().strand;
-      for (const auto& p : parts) {
+      for (std::size_t k = 0; k < parts.size(); ++k) {
+        const auto& p = parts[k];
         if (p.strand != t.strand)
           throw ParseError(lines_.name(), f.line,
                            fmt::format("CDS location '{}' mixes both strands", f.location));
+        // Parts come in transcript order: ascending on +, descending on - (complement(join(a,b))
+        // lists a < b and reads them b, a). Another order is not sorted silently: it is an error.
+        if (k > 0 && (t.strand == '+' ? p.first < parts[k - 1].first : p.first > parts[k - 1].first))
+          throw ParseError(lines_.name(), f.line,
+                           fmt::format("CDS location '{}' lists its parts out of order ({}..{} after {}..{}); "
+                                       "GenBank lists them in transcript order, ascending positions on the + strand",
+                                       f.location, p.first, p.last, parts[k - 1].first, parts[k - 1].last));
         if (p.last > len)
           throw ParseError(lines_.name(), f.line,
                            fmt::format("CDS part {}..{} extends beyond the sequence of '{}' ({} bp)", p.first, p.last,
@@ -335,15 +357,17 @@ class GenBankReader {
   detail::LineReader lines_;
   BaseCounter replaced_;
   std::map<std::string, std::size_t> ignored_;
+  std::unordered_map<std::string, long> locus_lines_;  // name -> LOCUS line, for duplicate names
   std::size_t records_ = 0;
 };
 
-/// Reads every record of a GenBank file.
+/// Reads every record of a GenBank file; a file without any record is a ParseError.
 inline std::vector<Locus> read_genbank(const std::filesystem::path& path, BaseCounter* replaced = nullptr) {
   GenBankReader reader(path);
   std::vector<Locus> out;
   Locus l;
   while (reader.next(l)) out.push_back(std::move(l));
+  if (out.empty()) throw ParseError(path.string(), 0, "no GenBank record (an empty file, or no LOCUS line)");
   if (replaced) replaced->merge(reader.replaced());
   return out;
 }

@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -197,32 +198,35 @@ class GeneDataset {
   BaseCounter replaced_;
 };
 
-/// Writes "name<TAB>sequence<TAB>labels" lines (temp file + rename).
-inline void write_label_tsv(const std::filesystem::path& path, const std::vector<GeneExample>& examples) {
+/// Writes "name<TAB>sequence<TAB>labels" lines to `out`. ShapeError (before anything is written)
+/// for a label count that differs from the sequence length, a name that is empty or holds
+/// whitespace, or a label that is not a class 0..8.
+inline void write_label_tsv(std::ostream& out, const std::vector<GeneExample>& examples) {
   for (const auto& e : examples) {
     if (e.labels.size() != e.sequence.size())
       throw ShapeError(fmt::format("example '{}': {} labels for {} nucleotides", e.name, e.labels.size(),
                                    e.sequence.size()));
     if (e.name.empty() || e.name.find_first_of("\t\n\r ") != std::string::npos)
       throw ShapeError(fmt::format("example name '{}' is empty or contains whitespace", e.name));
+    for (std::size_t i = 0; i < e.labels.size(); ++i)
+      if (e.labels[i] < 0 || e.labels[i] >= kGeneClasses)
+        throw ShapeError(fmt::format("example '{}': label {} at {} is not a class 0..8", e.name, e.labels[i], i));
   }
-  detail::write_file_atomically(path, [&](std::ostream& out) {
-    std::string digits;
-    for (const auto& e : examples) {
-      digits.resize(e.labels.size());
-      for (std::size_t i = 0; i < e.labels.size(); ++i) {
-        if (e.labels[i] < 0 || e.labels[i] >= kGeneClasses)
-          throw ShapeError(fmt::format("example '{}': label {} at {} is not a class 0..8", e.name, e.labels[i], i));
-        digits[i] = static_cast<char>('0' + e.labels[i]);
-      }
-      out << e.name << '\t' << e.sequence << '\t' << digits << '\n';
-    }
-  });
+  std::string digits;
+  for (const auto& e : examples) {
+    digits.resize(e.labels.size());
+    for (std::size_t i = 0; i < e.labels.size(); ++i) digits[i] = static_cast<char>('0' + e.labels[i]);
+    out << e.name << '\t' << e.sequence << '\t' << digits << '\n';
+  }
 }
 
-/// Reads a label TSV written by write_label_tsv (plain or gzip). Blank lines and '#' lines are skipped.
-inline std::vector<GeneExample> read_label_tsv(const std::filesystem::path& path) {
-  auto lines = detail::LineReader::open(path);
+/// Writes "name<TAB>sequence<TAB>labels" lines (temp file + rename).
+inline void write_label_tsv(const std::filesystem::path& path, const std::vector<GeneExample>& examples) {
+  detail::write_file_atomically(path, [&](std::ostream& out) { write_label_tsv(out, examples); });
+}
+
+/// Reads a label TSV from `lines` (see read_label_tsv).
+inline std::vector<GeneExample> read_label_tsv(detail::LineReader lines) {
   std::vector<GeneExample> out;
   std::string_view line;
   while (lines.next(line)) {
@@ -251,6 +255,16 @@ inline std::vector<GeneExample> read_label_tsv(const std::filesystem::path& path
     out.push_back(std::move(e));
   }
   return out;
+}
+
+/// Reads a label TSV written by write_label_tsv (plain or gzip). Blank lines and '#' lines are skipped.
+inline std::vector<GeneExample> read_label_tsv(const std::filesystem::path& path) {
+  return read_label_tsv(detail::LineReader::open(path));
+}
+
+/// Parses label TSV text held in memory; `name` appears in error messages.
+inline std::vector<GeneExample> parse_label_tsv(std::string text, std::string name = "<memory>") {
+  return read_label_tsv(detail::LineReader::from_string(std::move(text), std::move(name)));
 }
 
 /// Writes `<dir>/<split>.fa` and `<dir>/<split>.labels.tsv` (creating dir); returns the two paths.

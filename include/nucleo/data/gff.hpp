@@ -14,8 +14,10 @@
 ///                   GffReport::ignored_features (exons/UTRs/stop codons are class 8 anyway)
 /// Transcripts are grouped by `Parent` (GFF3; a comma-separated Parent puts the CDS into each
 /// parent) or `transcript_id` (GTF). A CDS on '.'/'?' strand, a transcript spanning two sequences
-/// or both strands, overlapping CDS of one transcript, start > end, start < 1, a CDS beyond its
-/// sequence or a sequence missing from the FASTA are ParseErrors naming the GFF file and line.
+/// or both strands, overlapping CDS of one transcript, start > end, start < 1, a coordinate that
+/// overflows, a line of fewer than 9 columns, a phase other than 0, 1, 2 or '.', a CDS beyond its
+/// sequence or a sequence missing from the FASTA (the message names the sequences there are) are
+/// ParseErrors naming the GFF file and line.
 ///
 /// Sequences come from `fasta` (plain or gzip), or, when `fasta` is empty, from the GFF3 file's own
 /// "##FASTA" section.
@@ -50,6 +52,10 @@ namespace nucleo {
 struct GffOptions {
   std::int64_t flank = -1;        ///< < 0: one locus per sequence; >= 0: per gene region with this flank
   bool keep_unannotated = false;  ///< per-sequence mode: also return sequences without transcripts
+  /// Where the sequences come from, for the message about a seqid that is not among them; empty:
+  /// "the FASTA file <path>" or "the ##FASTA section of <gff>". A caller that appends sequences
+  /// of its own as a ##FASTA section (scoring against truth loci) names them here.
+  std::string sequences_label{};
 };
 
 struct GffReport {
@@ -172,6 +178,8 @@ inline std::vector<std::string> gff_attribute(std::string_view attrs, std::strin
 inline std::int64_t gff_coordinate(LineReader& lines, std::string_view cell, const char* what) {
   std::int64_t v = 0;
   auto [p, ec] = std::from_chars(cell.data(), cell.data() + cell.size(), v);
+  if (ec == std::errc::result_out_of_range && p == cell.data() + cell.size())
+    lines.fail(fmt::format("{} {} is too large (it overflows a 64-bit integer)", what, cell));
   if (ec != std::errc() || p != cell.data() + cell.size() || cell.empty())
     lines.fail(fmt::format("{} '{}' is not an integer", what, cell));
   if (v < 1) lines.fail(fmt::format("{} {} < 1 (GFF coordinates are 1-based)", what, v));
@@ -198,8 +206,12 @@ inline bool parse_gff_features(LineReader& lines, std::vector<GffTranscript>& tx
       if (t == std::string_view::npos) break;
       p = t + 1;
     }
-    if (n < 8) lines.fail(fmt::format("expected 9 tab-separated columns (GFF3/GTF), got {}", n));
+    if (n < 9)
+      lines.fail(fmt::format("expected 9 tab-separated columns (GFF3/GTF), got {}{}", n,
+                             n == 8 ? " (the attributes column is missing; write '.' when there are none)" : ""));
     const std::string_view type = c[2];
+    if (c[7] != "." && c[7] != "0" && c[7] != "1" && c[7] != "2")
+      lines.fail(fmt::format("phase '{}' (column 8) must be 0, 1, 2 or '.'", c[7]));
     const bool is_cds = type == "CDS", is_start = type == "start_codon";
     const std::int64_t a = gff_coordinate(lines, c[3], "start"), b = gff_coordinate(lines, c[4], "end");
     if (a > b) lines.fail(fmt::format("start {} > end {}", a, b));
@@ -210,7 +222,7 @@ inline bool parse_gff_features(LineReader& lines, std::vector<GffTranscript>& tx
     if (is_cds) ++rep.cds_features;
     if (c[6] != "+" && c[6] != "-")
       lines.fail(fmt::format("{} feature with strand '{}' (expected '+' or '-')", type, c[6]));
-    const std::string_view attrs = n == 9 ? c[8] : std::string_view();
+    const std::string_view attrs = c[8];
     auto ids = gff_attribute(attrs, "transcript_id", &lines);
     if (ids.empty()) ids = gff_attribute(attrs, "Parent", &lines);
     if (ids.empty())
@@ -291,6 +303,7 @@ inline std::vector<Locus> read_gff(detail::LineReader lines, const std::filesyst
   for (std::size_t i = 0; i < tx.size(); ++i) by_seq[tx[i].seqid].push_back(i);
 
   std::vector<FastaRecord> seqs;
+  std::vector<std::string> seq_names;
   {
     std::optional<FastaReader> reader;
     if (!fasta.empty()) reader.emplace(fasta);
@@ -298,16 +311,26 @@ inline std::vector<Locus> read_gff(detail::LineReader lines, const std::filesyst
     else
       throw ParseError(gff_name, 0, "no sequences: give a FASTA file or append a ##FASTA section to the GFF3 file");
     FastaRecord r;
-    while (reader->next(r))
+    while (reader->next(r)) {
+      seq_names.push_back(r.name);
       if (opt.keep_unannotated || by_seq.count(r.name)) seqs.push_back(std::move(r));
+    }
     rep.replaced.merge(reader->replaced());
   }
   std::unordered_map<std::string, std::size_t> seq_index;
   for (std::size_t i = 0; i < seqs.size(); ++i) seq_index.emplace(seqs[i].name, i);
   for (const auto& [seqid, ids] : by_seq)
-    if (!seq_index.count(seqid))
+    if (!seq_index.count(seqid)) {
+      const std::string source = !opt.sequences_label.empty() ? opt.sequences_label
+                                 : fasta.empty()              ? "the ##FASTA section of " + gff_name
+                                                              : "the FASTA file " + fasta.string();
+      std::string known;  // what there is instead (the sequences read, annotated or not)
+      for (std::size_t i = 0; i < seq_names.size() && i < 5; ++i) known += (i ? ", " : "") + seq_names[i];
+      if (seq_names.size() > 5) known += ", ...";
       throw ParseError(gff_name, tx[ids.front()].first_line,
-                       fmt::format("sequence '{}' is not in the FASTA{}", seqid, fasta.empty() ? " section" : " " + fasta.string()));
+                       fmt::format("sequence '{}' is not in {} ({} sequence{}{}{})", seqid, source, seq_names.size(),
+                                   seq_names.size() == 1 ? "" : "s", seq_names.empty() ? "" : ": ", known));
+    }
 
   std::vector<Locus> loci;
   for (const auto& rec : seqs) {

@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -25,7 +27,8 @@ inline void write_file_atomically(const std::filesystem::path& path, const std::
   tmp += fmt::format(".tmp-{}-{}", static_cast<long>(::getpid()), counter++);
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw IoError(fmt::format("{}: cannot create temporary file {}", path.string(), tmp.string()));
+    if (!out)
+      throw IoError(fmt::format("{}: cannot create temporary file {}: {}", path.string(), tmp.string(), std::strerror(errno)));
     try {
       write(out);
     } catch (...) {

@@ -7,6 +7,8 @@
 /// LoadReport r = load_checkpoint(path, model, opts)  // by name and shape
 /// LoadReport r = load_checkpoint(path, model, opts, &optimizer)
 /// nlohmann::json h = read_checkpoint_header(path)    // inspect without a model
+/// load_checkpoint_from_memory(bytes, name, model, ...) // the same from bytes in memory (and
+/// read_checkpoint_header_from_memory)
 /// ```
 ///
 /// File layout (all integers little-endian):
@@ -58,7 +60,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <optional>
+#include <sstream>
+#include <string_view>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -264,28 +269,70 @@ struct TensorRef {
 template <class Opt>
 using opt_array_t = typename Opt::Array;
 
-/// Open `path`, check magic, size, end marker and checksum; return the parsed header and the blob start.
+/// An open checkpoint: the parsed header, the blob start, and the stream (a file, or bytes in memory).
 struct OpenedCheckpoint {
   nlohmann::json header;
   std::uint64_t blob_start = 0;
-  std::ifstream in;
+  std::unique_ptr<std::istream> owned;
+  std::istream* in = nullptr;
 };
 
 [[noreturn]] inline void refuse(const std::filesystem::path& path, const std::string& why) {
   throw IoError(fmt::format("checkpoint {}: refused: {}", path.string(), why));
 }
 
-inline OpenedCheckpoint open_checkpoint(const std::filesystem::path& path, bool verify_checksum = true) {
+/// The header's structure, checked once so that loading never meets a field of the wrong type
+/// (a forged or damaged header is refused by name, not by a JSON library exception), and every
+/// tensor lies inside the blob.
+inline void check_header_layout(const nlohmann::json& h, const std::filesystem::path& path) {
+  auto need = [&](bool ok, const std::string& what) {
+    if (!ok) refuse(path, "malformed header: " + what);
+  };
+  need(h.contains("blob_nbytes") && h["blob_nbytes"].is_number_unsigned(), "'blob_nbytes' is not an unsigned integer");
+  need(h.contains("tensors") && h["tensors"].is_array(), "'tensors' is not a list");
+  const std::uint64_t blob = h["blob_nbytes"].get<std::uint64_t>();
+  for (const auto& t : h["tensors"]) {
+    need(t.is_object(), "a 'tensors' entry is not an object");
+    need(t.contains("name") && t["name"].is_string(), "a tensor without a string 'name'");
+    const std::string name = t["name"].get<std::string>();
+    for (const char* k : {"dtype", "role", "kind"})
+      need(!t.contains(k) || t[k].is_string(), fmt::format("tensor '{}': '{}' is not a string", name, k));
+    need(t.contains("dtype"), fmt::format("tensor '{}' has no 'dtype'", name));
+    need(t.contains("shape") && t["shape"].is_array(), fmt::format("tensor '{}': 'shape' is not a list", name));
+    for (const auto& d : t["shape"])
+      need(d.is_number_unsigned(), fmt::format("tensor '{}': a dimension is not an unsigned integer", name));
+    for (const char* k : {"offset", "nbytes"})
+      need(t.contains(k) && t[k].is_number_unsigned(), fmt::format("tensor '{}': '{}' is not an unsigned integer", name, k));
+    const std::uint64_t off = t["offset"].get<std::uint64_t>(), n = t["nbytes"].get<std::uint64_t>();
+    need(off <= blob && n <= blob - off,
+         fmt::format("tensor '{}' ({} bytes at offset {}) lies outside the {}-byte blob", name, n, off, blob));
+  }
+  need(!h.contains("model") || h["model"].is_string(), "'model' is not a string");
+  need(!h.contains("config") || h["config"].is_object(), "'config' is not an object");
+  need(!h.contains("optimizer") || h["optimizer"].is_object() || h["optimizer"].is_null(), "'optimizer' is not an object");
+  need(!h.contains("rng") || h["rng"].is_null() ||
+           (h["rng"].is_object() && h["rng"].contains("seed") && h["rng"]["seed"].is_number_unsigned() &&
+            h["rng"].contains("stream") && h["rng"]["stream"].is_number_unsigned() && h["rng"].contains("counter") &&
+            h["rng"]["counter"].is_number_unsigned()),
+       "'rng' is not {seed, stream, counter}");
+  for (const char* k : {"epoch", "step"})
+    need(!h.contains(k) || h[k].is_number_integer(), fmt::format("'{}' is not an integer", k));
+  need(!h.contains("data_cursor") || h["data_cursor"].is_object(), "'data_cursor' is not an object");
+  need(!h.contains("metrics") || h["metrics"].is_array(), "'metrics' is not a list");
+  need(!h.contains("extra") || h["extra"].is_object(), "'extra' is not an object");
+}
+
+/// Checks magic, size, end marker, checksum and header layout of a checkpoint held in `in`
+/// (`size` bytes; `path` names it in errors).
+inline OpenedCheckpoint open_checkpoint(std::istream& in, std::uint64_t size, const std::filesystem::path& path,
+                                        bool verify_checksum = true) {
   OpenedCheckpoint oc;
-  std::error_code ec;
-  const std::uint64_t size = std::filesystem::file_size(path, ec);
-  if (ec) throw IoError(fmt::format("checkpoint {}: cannot open: {}", path.string(), ec.message()));
-  oc.in.open(path, std::ios::binary);
-  if (!oc.in) throw IoError(fmt::format("checkpoint {}: cannot open for reading", path.string()));
+  oc.in = &in;
   auto read_at = [&](std::uint64_t off, void* dst, std::size_t n) {
-    oc.in.seekg(static_cast<std::streamoff>(off));
-    oc.in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
-    if (!oc.in) refuse(path, fmt::format("read of {} bytes at offset {} failed", n, off));
+    in.clear();
+    in.seekg(static_cast<std::streamoff>(off));
+    in.read(static_cast<char*>(dst), static_cast<std::streamsize>(n));
+    if (!in) refuse(path, fmt::format("read of {} bytes at offset {} failed", n, off));
   };
   if (size < 8) refuse(path, fmt::format("truncated: {} bytes, not even a magic number", size));
   char magic[8];
@@ -309,9 +356,11 @@ inline OpenedCheckpoint open_checkpoint(const std::filesystem::path& path, bool 
   read_at(ckpt_prefix, text.data(), hlen);
   nlohmann::json header = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (!has_end) {
-    if (!header.is_discarded() && header.contains("blob_nbytes")) {
-      const std::uint64_t want = align_up(ckpt_prefix + hlen) + header["blob_nbytes"].get<std::uint64_t>() + ckpt_trailer;
-      if (size < want) refuse(path, fmt::format("truncated: {} bytes of an expected {}", size, want));
+    if (header.is_object() && header.contains("blob_nbytes") && header["blob_nbytes"].is_number_unsigned()) {
+      const std::uint64_t blob = header["blob_nbytes"].get<std::uint64_t>();
+      const std::uint64_t head = align_up(ckpt_prefix + hlen);
+      if (blob <= UINT64_MAX - head - ckpt_trailer && size < head + blob + ckpt_trailer)
+        refuse(path, fmt::format("truncated: {} bytes of an expected {}", size, head + blob + ckpt_trailer));
     }
     refuse(path, "truncated or damaged: no end marker");
   }
@@ -319,13 +368,14 @@ inline OpenedCheckpoint open_checkpoint(const std::filesystem::path& path, bool 
     std::uint32_t stored = 0;
     read_at(size - ckpt_trailer + 8, &stored, 4);
     uLong crc = crc32_z(0L, Z_NULL, 0);
-    std::vector<char> buf(1 << 20);
-    oc.in.seekg(0);
+    std::vector<char> buf(static_cast<std::size_t>(std::min<std::uint64_t>(1 << 20, size)));
+    in.clear();
+    in.seekg(0);
     std::uint64_t left = size - ckpt_trailer;
     while (left > 0) {
       const std::size_t k = static_cast<std::size_t>(std::min<std::uint64_t>(left, buf.size()));
-      oc.in.read(buf.data(), static_cast<std::streamsize>(k));
-      if (!oc.in) refuse(path, "read failed while checking the checksum");
+      in.read(buf.data(), static_cast<std::streamsize>(k));
+      if (!in) refuse(path, "read failed while checking the checksum");
       crc = crc32_z(crc, reinterpret_cast<const Bytef*>(buf.data()), k);
       left -= k;
     }
@@ -334,31 +384,62 @@ inline OpenedCheckpoint open_checkpoint(const std::filesystem::path& path, bool 
                                static_cast<std::uint32_t>(crc)));
   }
   if (header.is_discarded() || !header.is_object()) refuse(path, "the JSON header does not parse");
-  if (header.value("format", std::string()) != "nucleo-ckpt") refuse(path, "header format is not 'nucleo-ckpt'");
+  if (!header.contains("format") || !header["format"].is_string() || header["format"].get<std::string>() != "nucleo-ckpt")
+    refuse(path, "header format is not 'nucleo-ckpt'");
+  check_header_layout(header, path);
   oc.blob_start = align_up(ckpt_prefix + hlen);
-  const std::uint64_t want = oc.blob_start + header.at("blob_nbytes").get<std::uint64_t>() + ckpt_trailer;
-  if (size != want) refuse(path, fmt::format("size {} bytes differs from the {} its header describes", size, want));
+  const std::uint64_t blob = header["blob_nbytes"].get<std::uint64_t>();
+  if (blob > size || oc.blob_start + blob + ckpt_trailer != size)
+    refuse(path, fmt::format("size {} bytes differs from the {} its header describes", size,
+                             blob > size ? std::string("more") : std::to_string(oc.blob_start + blob + ckpt_trailer)));
   oc.header = std::move(header);
   return oc;
 }
 
+inline OpenedCheckpoint open_checkpoint(const std::filesystem::path& path, bool verify_checksum = true) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw IoError(fmt::format("checkpoint {}: is a directory", path.string()));
+  const std::uint64_t size = std::filesystem::file_size(path, ec);
+  if (ec) throw IoError(fmt::format("checkpoint {}: cannot open: {}", path.string(), ec.message()));
+  auto file = std::make_unique<std::ifstream>(path, std::ios::binary);
+  if (!*file) throw IoError(fmt::format("checkpoint {}: cannot open for reading", path.string()));
+  std::istream& in = *file;
+  OpenedCheckpoint oc = open_checkpoint(in, size, path, verify_checksum);
+  oc.owned = std::move(file);
+  return oc;
+}
+
+/// Bytes of a checkpoint held in memory, as a stream (fuzzing, tests, checkpoints received over a network).
+inline std::unique_ptr<std::istream> memory_stream(std::string_view bytes) {
+  return std::make_unique<std::istringstream>(std::string(bytes), std::ios::binary);
+}
+
 inline std::vector<Index> shape_of(const nlohmann::json& t) { return t.at("shape").get<std::vector<Index>>(); }
 
-/// Read tensor entry `t` of `oc` into `dst` (n elements), converting f32 <-> f64 if needed.
-template <class S>
-void read_tensor(OpenedCheckpoint& oc, const std::filesystem::path& path, const nlohmann::json& t, S* dst, Index n) {
+/// Refuses entry `t` unless its dtype is f32/f64 and it holds `n` elements: checked for every
+/// tensor before the first is copied, so that a refused load leaves the model as it was.
+inline void check_tensor_entry(const std::filesystem::path& path, const nlohmann::json& t, Index n) {
   const std::string dtype = t.at("dtype").get<std::string>();
   const std::uint64_t nbytes = t.at("nbytes").get<std::uint64_t>();
   const std::uint64_t elem = dtype == "f32" ? 4 : dtype == "f64" ? 8 : 0;
   if (elem == 0) refuse(path, fmt::format("tensor '{}' has unknown dtype '{}'", t.at("name").get<std::string>(), dtype));
-  if (nbytes != elem * static_cast<std::uint64_t>(n))
+  if (n < 0 || nbytes != elem * static_cast<std::uint64_t>(n))
     refuse(path, fmt::format("tensor '{}' holds {} bytes, expected {}", t.at("name").get<std::string>(), nbytes,
-                             elem * static_cast<std::uint64_t>(n)));
-  oc.in.clear();
-  oc.in.seekg(static_cast<std::streamoff>(oc.blob_start + t.at("offset").get<std::uint64_t>()));
+                             elem * static_cast<std::uint64_t>(std::max<Index>(n, 0))));
+}
+
+/// Read tensor entry `t` of `oc` into `dst` (n elements), converting f32 <-> f64 if needed.
+template <class S>
+void read_tensor(OpenedCheckpoint& oc, const std::filesystem::path& path, const nlohmann::json& t, S* dst, Index n) {
+  check_tensor_entry(path, t, n);
+  const std::string dtype = t.at("dtype").get<std::string>();
+  const std::uint64_t nbytes = t.at("nbytes").get<std::uint64_t>();
+  const std::uint64_t elem = dtype == "f32" ? 4 : 8;
+  oc.in->clear();
+  oc.in->seekg(static_cast<std::streamoff>(oc.blob_start + t.at("offset").get<std::uint64_t>()));
   auto read = [&](void* p) {
-    oc.in.read(static_cast<char*>(p), static_cast<std::streamsize>(nbytes));
-    if (!oc.in) refuse(path, fmt::format("read of tensor '{}' failed", t.at("name").get<std::string>()));
+    oc.in->read(static_cast<char*>(p), static_cast<std::streamsize>(nbytes));
+    if (!*oc.in) refuse(path, fmt::format("read of tensor '{}' failed", t.at("name").get<std::string>()));
   };
   if (elem == sizeof(S)) {
     read(dst);
@@ -450,12 +531,18 @@ inline nlohmann::json read_checkpoint_header(const std::filesystem::path& path, 
   return detail::open_checkpoint(path, verify).header;
 }
 
-/// Load `model`'s parameters (and `optimizer`'s state) from `path`; see the file comment.
-template <class Model, class Opt = detail::NoOptimizer>
-LoadReport load_checkpoint(const std::filesystem::path& path, Model& model, const LoadOptions& options = {},
-                           Opt* optimizer = nullptr) {
+/// The header of a checkpoint held in memory (`name` appears in errors).
+inline nlohmann::json read_checkpoint_header_from_memory(std::string_view bytes, const std::string& name,
+                                                         bool verify = true) {
+  const auto in = detail::memory_stream(bytes);
+  return detail::open_checkpoint(*in, bytes.size(), name, verify).header;
+}
+
+namespace detail {
+template <class Model, class Opt>
+LoadReport load_opened_checkpoint(OpenedCheckpoint& oc, const std::filesystem::path& path, Model& model,
+                                  const LoadOptions& options, Opt* optimizer) {
   using S = typename Model::scalar_type;
-  auto oc = detail::open_checkpoint(path);
   const auto& h = oc.header;
   LoadReport rep;
   if (!options.model_type.empty() && h.value("model", std::string()) != options.model_type)
@@ -496,6 +583,7 @@ LoadReport load_checkpoint(const std::filesystem::path& path, Model& model, cons
       throw ShapeError(fmt::format("checkpoint {}: tensor '{}'{} has shape {} in the checkpoint but {} in the model",
                                    path.string(), name, as, shape_string(shape), shape_string(it->second->shape)));
     }
+    detail::check_tensor_entry(path, t, it->second->size());
     loaded[*dst] = true;
     plan.emplace_back(&t, it->second);
   }
@@ -513,11 +601,23 @@ LoadReport load_checkpoint(const std::filesystem::path& path, Model& model, cons
                                  path.string(), rep.unused.front(), rep.summary()));
   }
 
-  // Optimizer: match every state tensor before anything is copied.
+  // Optimizer: its state is staged in a copy and matched tensor by tensor before anything is copied;
+  // the sizes its JSON asks for are bounded by the bytes the file holds for optimizer tensors.
   std::vector<std::pair<const nlohmann::json*, detail::opt_array_t<Opt>*>> opt_plan;
+  std::optional<Opt> staged;
   if (optimizer && options.load_optimizer && h.contains("optimizer") && !h["optimizer"].is_null()) {
-    optimizer->load_state_json(h["optimizer"]);
-    optimizer->visit_state([&](std::string name, detail::opt_array_t<Opt>& t) {
+    staged.emplace(*optimizer);
+    std::uint64_t opt_bytes = 0;
+    for (const auto& [name, t] : opt_tensors) opt_bytes += t->at("nbytes").template get<std::uint64_t>();
+    try {
+      if constexpr (requires(Opt& o) { o.load_state_json(h["optimizer"], Index{}); })
+        staged->load_state_json(h["optimizer"], static_cast<Index>(opt_bytes / 4));
+      else
+        staged->load_state_json(h["optimizer"]);
+    } catch (const ConfigError& e) {  // another optimizer's state, or sizes the file cannot hold
+      detail::refuse(path, e.what());
+    }
+    staged->visit_state([&](std::string name, detail::opt_array_t<Opt>& t) {
       auto it = opt_tensors.find(name);
       if (it == opt_tensors.end())
         detail::refuse(path, fmt::format("optimizer state tensor '{}' is missing", name));
@@ -525,13 +625,15 @@ LoadReport load_checkpoint(const std::filesystem::path& path, Model& model, cons
       if (shape.size() != 1 || shape[0] != t.size())
         throw ShapeError(fmt::format("checkpoint {}: optimizer tensor '{}' has shape {}, expected [{}]",
                                      path.string(), name, shape_string(shape), t.size()));
+      detail::check_tensor_entry(path, *it->second, t.size());
       opt_plan.emplace_back(it->second, &t);
     });
     rep.optimizer_loaded = true;
   }
 
-  for (auto& [t, p] : plan) detail::read_tensor(oc, path, *t, p->value.data(), p->size());
   for (auto& [t, a] : opt_plan) detail::read_tensor(oc, path, *t, a->data(), a->size());
+  for (auto& [t, p] : plan) detail::read_tensor(oc, path, *t, p->value.data(), p->size());
+  if (staged) *optimizer = std::move(*staged);
 
   rep.meta.model_type = h.value("model", std::string());
   rep.meta.config = h.value("config", nlohmann::json::object());
@@ -543,6 +645,32 @@ LoadReport load_checkpoint(const std::filesystem::path& path, Model& model, cons
   rep.meta.extra = h.value("extra", nlohmann::json::object());
   rep.header = h;
   return rep;
+}
+}  // namespace detail
+
+/// Load `model`'s parameters (and `optimizer`'s state) from `path`; see the file comment.
+template <class Model, class Opt = detail::NoOptimizer>
+LoadReport load_checkpoint(const std::filesystem::path& path, Model& model, const LoadOptions& options = {},
+                           Opt* optimizer = nullptr) {
+  auto oc = detail::open_checkpoint(path);
+  try {
+    return detail::load_opened_checkpoint(oc, path, model, options, optimizer);
+  } catch (const nlohmann::json::exception& e) {  // a field the layout check does not cover (optimizer state)
+    detail::refuse(path, fmt::format("malformed header: {}", e.what()));
+  }
+}
+
+/// The same from a checkpoint held in memory (`name` appears in errors).
+template <class Model, class Opt = detail::NoOptimizer>
+LoadReport load_checkpoint_from_memory(std::string_view bytes, const std::string& name, Model& model,
+                                       const LoadOptions& options = {}, Opt* optimizer = nullptr) {
+  const auto in = detail::memory_stream(bytes);
+  auto oc = detail::open_checkpoint(*in, bytes.size(), name);
+  try {
+    return detail::load_opened_checkpoint(oc, name, model, options, optimizer);
+  } catch (const nlohmann::json::exception& e) {
+    detail::refuse(name, fmt::format("malformed header: {}", e.what()));
+  }
 }
 
 }  // namespace nucleo

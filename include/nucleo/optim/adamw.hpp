@@ -21,6 +21,7 @@
 /// for bit, for any thread count.
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/param.hpp"
+#include "nucleo/detail/optimizer_state.hpp"
 #include "nucleo/detail/param_list.hpp"
 
 #include <nlohmann/json.hpp>
@@ -89,7 +90,9 @@ class AdamW {
   }
 
   /// Restore the scalars and allocate (zeroed) state tensors; `visit_state` then fills them.
-  void load_state_json(const nlohmann::json& j) {
+  /// `max_elements` >= 0 bounds the state elements the JSON may ask for (a checkpoint passes what
+  /// its file holds, so that a forged size cannot allocate without limit).
+  void load_state_json(const nlohmann::json& j, Index max_elements = -1) {
     if (!j.is_object() || j.value("type", std::string()) != "adamw")
       throw ConfigError(fmt::format("AdamW: optimizer state is not AdamW's (type '{}')",
                                     j.is_object() ? j.value("type", std::string("?")) : std::string("?")));
@@ -101,11 +104,12 @@ class AdamW {
     opt_.weight_decay = j.at("weight_decay").get<double>();
     opt_.decay_bias_and_norm = j.at("decay_bias_and_norm").get<bool>();
     validate();
+    const auto sizes = detail::checked_state_sizes(j, max_elements, 2);
     slots_.clear();
-    for (const auto& [name, n] : j.at("params").items()) {
+    for (const auto& [name, n] : sizes) {
       Slot s;
-      s.m = Array::Zero(n.template get<Index>());
-      s.v = Array::Zero(n.template get<Index>());
+      s.m = Array::Zero(n);
+      s.v = Array::Zero(n);
       slots_.emplace(name, std::move(s));
     }
   }

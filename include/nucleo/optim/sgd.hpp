@@ -13,6 +13,7 @@
 /// parallel) is bit-identical to the serial `step(model)`.
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/param.hpp"
+#include "nucleo/detail/optimizer_state.hpp"
 #include "nucleo/detail/param_list.hpp"
 
 #include <nlohmann/json.hpp>
@@ -66,7 +67,9 @@ class Sgd {
             {"nesterov", opt_.nesterov}, {"params", sizes}};
   }
 
-  void load_state_json(const nlohmann::json& j) {
+  /// `max_elements` >= 0 bounds the state elements the JSON may ask for (a checkpoint passes what
+  /// its file holds, so that a forged size cannot allocate without limit).
+  void load_state_json(const nlohmann::json& j, Index max_elements = -1) {
     if (!j.is_object() || j.value("type", std::string()) != "sgd")
       throw ConfigError(fmt::format("Sgd: optimizer state is not SGD's (type '{}')",
                                     j.is_object() ? j.value("type", std::string("?")) : std::string("?")));
@@ -77,8 +80,9 @@ class Sgd {
     opt_.weight_decay = j.at("weight_decay").get<double>();
     opt_.nesterov = j.at("nesterov").get<bool>();
     validate();
+    const auto sizes = detail::checked_state_sizes(j, max_elements, 1);
     bufs_.clear();
-    for (const auto& [name, n] : j.at("params").items()) bufs_.emplace(name, Array::Zero(n.template get<Index>()));
+    for (const auto& [name, n] : sizes) bufs_.emplace(name, Array::Zero(n));
   }
 
   template <class F>

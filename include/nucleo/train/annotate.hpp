@@ -15,12 +15,22 @@
 ///
 /// Streaming: the FASTA (plain or gzip) is read record by record. Each record is predicted in
 /// chunks of `predict.chunk` nt overlapping by `predict.chunk_overlap` (GeneModel::predict, which
-/// reports each chunk for the progress line): model activations are bounded
-/// by the chunk and the encoder window batch; per record, ~7 bytes per nucleotide are held
-/// (sequence, token ids, label, confidence). With `count_total` a first pass over the FASTA
-/// (I/O only, checks the whole file and duplicate names before any inference) gives the total for
-/// progress. Outputs go to temporary files next to the targets, renamed into place at the end
-/// (an error leaves no partial output and removes the temporaries).
+/// reports each chunk for the progress line): model activations are bounded by the chunk and the
+/// encoder window batch; per record, 6 bytes per nucleotide are held (the token ids, encoded in
+/// the sequence's own buffer, 1; the labels, 1; the float confidences, 4) on top of that
+/// (docs/annotate.md, "Memory", has the measured figures). A regular file is read twice: with
+/// `count_total`, a first pass (I/O only) checks the whole file and duplicate names before any
+/// inference and gives the total for progress; the second pass must then find the same records
+/// with the same lengths, else the file changed while being read (IoError). A pipe, FIFO or
+/// /dev/stdin is read once (no total, and errors in the input surface when they are reached).
+/// An input without any record is an IoError.
+///
+/// Paths (checked before anything is read or written): an output that is the same file as the
+/// FASTA or the checkpoint, or as the other output, is a ConfigError; each output must be writable
+/// (not a directory, in an existing directory where files can be created) or an IoError says why.
+/// Outputs go to temporary files "<out>.tmp-<pid>-<n>" next to the targets, renamed into place at
+/// the end (an error leaves no partial output and removes the temporaries); temporaries left by a
+/// process that no longer runs (SIGKILL) are removed at the next start.
 ///
 /// GFF3: data/gff3_writer.hpp (genes/mRNA/CDS, phases, mean-confidence scores); gene numbers run
 /// across the whole file. TSV: "name<TAB>sequence<TAB>labels" lines, the format of
@@ -31,6 +41,7 @@
 #include "nucleo/data/gene_labels.hpp"
 #include "nucleo/data/gff3_writer.hpp"
 #include "nucleo/data/tokens.hpp"
+#include "nucleo/detail/output_paths.hpp"
 #include "nucleo/io/checkpoint.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
 #include "nucleo/train/gene_model.hpp"
@@ -38,6 +49,9 @@
 #include "nucleo/version.hpp"
 
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <nlohmann/json.hpp>
 
@@ -146,7 +160,8 @@ class PendingOutput {
     tmp_ = path_;
     tmp_ += fmt::format(".tmp-{}-{}", static_cast<long>(::getpid()), counter++);
     out_.open(tmp_, std::ios::binary | std::ios::trunc);
-    if (!out_) throw IoError(fmt::format("{}: cannot create {} (does the directory exist?)", path_.string(), tmp_.string()));
+    if (!out_)
+      throw IoError(fmt::format("{}: cannot create {}: {}", path_.string(), tmp_.string(), std::strerror(errno)));
   }
   PendingOutput(const PendingOutput&) = delete;
   PendingOutput& operator=(const PendingOutput&) = delete;
@@ -176,17 +191,40 @@ class PendingOutput {
   bool committed_ = false;
 };
 
-inline std::int64_t count_fasta(const std::filesystem::path& fasta) {
+/// What the first pass over a FASTA found: each record's name and length, in order.
+struct FastaCensus {
+  std::vector<std::string> names;
+  std::vector<std::int64_t> lengths;
+  std::int64_t total = 0;
+};
+
+inline FastaCensus count_fasta(const std::filesystem::path& fasta) {
   FastaReader reader(fasta);
   FastaRecord rec;
   std::unordered_set<std::string> names;
-  std::int64_t total = 0;
+  FastaCensus c;
   while (reader.next(rec)) {
     if (!names.insert(rec.name).second)
       throw ParseError(fasta.string(), 0, fmt::format("record name '{}' occurs twice (GFF3 sequence ids must be unique)", rec.name));
-    total += static_cast<std::int64_t>(rec.sequence.size());
+    c.names.push_back(rec.name);
+    c.lengths.push_back(static_cast<std::int64_t>(rec.sequence.size()));
+    c.total += static_cast<std::int64_t>(rec.sequence.size());
   }
-  return total;
+  return c;
+}
+
+/// The checks of the file comment's "Paths" paragraph; `checkpoint` may be empty.
+inline void check_annotate_paths(const std::filesystem::path& checkpoint, const std::filesystem::path& fasta,
+                                 const std::filesystem::path& gff_out, const std::filesystem::path& tsv_out) {
+  const RolePath inputs[] = {{"FASTA input", fasta}, {"checkpoint", checkpoint}};
+  const RolePath outputs[] = {{"GFF3 output", gff_out}, {"TSV output", tsv_out}};
+  refuse_path_clashes(inputs, outputs);
+  for (const RolePath& o : outputs) {
+    if (o.path.empty()) continue;
+    check_output_writable(o.path, o.role);
+    remove_stale_temporaries(o.path.has_parent_path() ? o.path.parent_path() : std::filesystem::path("."),
+                             o.path.filename().string() + ".tmp-");
+  }
 }
 
 }  // namespace detail
@@ -201,7 +239,16 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
   NUCLEO_CHECK(po.chunk_overlap >= 0 && po.chunk_overlap < po.chunk,
                "annotate: chunk overlap ({}) must be in [0, chunk = {})", po.chunk_overlap, po.chunk);
   if (!std::filesystem::exists(fasta)) throw IoError(fmt::format("{}: FASTA file not found", fasta.string()));
-  const std::int64_t total = o.count_total ? detail::count_fasta(fasta) : -1;
+  detail::check_annotate_paths({}, fasta, gff_out, tsv_out);
+  // A pipe, FIFO or /dev/stdin can be read only once.
+  const bool two_passes = o.count_total && std::filesystem::is_regular_file(fasta);
+  std::optional<detail::FastaCensus> census;
+  if (two_passes) {
+    census = detail::count_fasta(fasta);
+    if (census->names.empty())
+      throw IoError(fmt::format("{}: no FASTA record (an empty file, or no '>' header line)", fasta.string()));
+  }
+  const std::int64_t total = census ? census->total : -1;
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
@@ -230,11 +277,29 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
   FastaRecord rec;
   std::unordered_set<std::string> names;
   GenePrediction p;
-  std::string digits;
-  while (reader.next(rec)) {
+  std::string block;  // TSV text, written in pieces of bounded size
+  auto changed = [&](const std::string& what) {
+    return IoError(fmt::format("{}: the file changed while being read ({}); nothing was written", fasta.string(), what));
+  };
+  for (;;) {
+    if (census && sum.sequences < census->lengths.size())  // no regrowth of the buffer while reading
+      rec.sequence.reserve(static_cast<std::size_t>(census->lengths[sum.sequences]));
+    if (!reader.next(rec)) break;
     if (!names.insert(rec.name).second)
       throw ParseError(fasta.string(), 0, fmt::format("record name '{}' occurs twice (GFF3 sequence ids must be unique)", rec.name));
-    const std::vector<std::uint8_t> ids = tokens::encode(rec.sequence);
+    if (census) {
+      if (sum.sequences >= census->names.size())
+        throw changed(fmt::format("record '{}' was not there in the first pass", rec.name));
+      if (census->names[sum.sequences] != rec.name ||
+          census->lengths[sum.sequences] != static_cast<std::int64_t>(rec.sequence.size()))
+        throw changed(fmt::format("record {} is '{}' of {} nt, was '{}' of {} nt", sum.sequences + 1, rec.name,
+                                  rec.sequence.size(), census->names[sum.sequences], census->lengths[sum.sequences]));
+    }
+    // Token ids in the sequence's own buffer (1 byte per nucleotide instead of 2); the reader's
+    // letters are A, C, G, T, N, which tokens::decode gives back for the TSV.
+    for (char& ch : rec.sequence) ch = static_cast<char>(tokens::encode(ch));
+    const std::span<const std::uint8_t> ids(reinterpret_cast<const std::uint8_t*>(rec.sequence.data()),
+                                            rec.sequence.size());
     const auto L = static_cast<Index>(ids.size());
     auto report = [&](std::int64_t done_in_record) {
       if (o.progress)
@@ -248,15 +313,34 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
     sum.gff.merge(gs);
     gff.check();
     if (tsv) {
-      digits.resize(p.labels.size());
-      for (std::size_t i = 0; i < p.labels.size(); ++i) digits[i] = static_cast<char>('0' + p.labels[i]);
-      tsv->stream() << rec.name << '\t' << rec.sequence << '\t' << digits << '\n';
+      constexpr std::size_t piece = 1 << 16;
+      std::ostream& out = tsv->stream();
+      out << rec.name << '\t';
+      for (std::size_t b = 0; b < ids.size(); b += piece) {
+        const std::size_t e = std::min(ids.size(), b + piece);
+        block.resize(e - b);
+        for (std::size_t i = b; i < e; ++i) block[i - b] = tokens::letters[ids[i]];
+        out << block;
+      }
+      out << '\t';
+      for (std::size_t b = 0; b < p.labels.size(); b += piece) {
+        const std::size_t e = std::min(p.labels.size(), b + piece);
+        block.resize(e - b);
+        for (std::size_t i = b; i < e; ++i) block[i - b] = static_cast<char>('0' + p.labels[i]);
+        out << block;
+      }
+      out << '\n';
       tsv->check();
     }
     ++sum.sequences;
     sum.nucleotides += L;
     report(0);
   }
+  if (census && sum.sequences != census->names.size())
+    throw changed(fmt::format("{} records, {} in the first pass", sum.sequences, census->names.size()));
+  if (sum.sequences == 0)
+    throw IoError(fmt::format("{}: no FASTA record (an empty input, or no '>' header line); nothing was written",
+                              fasta.string()));
   sum.replaced = reader.replaced();
   gff.commit();
   if (tsv) tsv->commit();
@@ -269,6 +353,7 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
 inline AnnotateSummary annotate_fasta(CpuContext& ctx, const std::filesystem::path& checkpoint,
                                       const std::filesystem::path& fasta, const std::filesystem::path& gff_out,
                                       const std::filesystem::path& tsv_out = {}, const AnnotateOptions& o = {}) {
+  detail::check_annotate_paths(checkpoint, fasta, gff_out, tsv_out);
   const GeneCheckpointInfo info = inspect_gene_checkpoint(checkpoint);
   return with_encoder(info.size, [&]<class Enc>() {
     const bool crf = info.crf && o.use_crf;

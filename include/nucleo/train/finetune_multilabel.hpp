@@ -219,7 +219,8 @@ StageResult finetune_multilabel(CpuContext& ctx, const std::vector<Example>& tra
   StageResult r;
   r.train = trainer.run(ctx, task);
   r.best_checkpoint = trainer.best_checkpoint();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // this call's time plus what earlier sessions of a resumed run trained (kept in the checkpoint)
+  r.seconds = r.train.resumed_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   auto num = [](double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); };
   r.summary = {{"stage", "finetune_multilabel"},
                {"labels", K},

@@ -7,6 +7,8 @@
 ///                          the per-arm mean and standard deviation of each figure
 ///   augustus_peer          bench/augustus_peer.sh: AUGUSTUS trained on the same loci, its gene
 ///                          model chosen on the validation loci, at locus level and in genome context
+///   nucleo_annotate_genome bench/annotate_genome.sh: nucleo-annotate on the whole 5 Mb genome, its
+///                          time, peak memory and genome-context scores
 ///
 /// Tables (`gene_report_block`, by name):
 ///   summary <record>   per arm: test MCC, exon F1, gene F1 and exactly found genes at locus level and
@@ -16,6 +18,8 @@
 ///                      test figures, locus level and genome context
 ///   splice <record>    exon sensitivity/precision and splice sites at exact position (locus level)
 ///   augustus           AUGUSTUS's candidates on the validation loci and its test runs
+///   genome-resources R...  time and peak memory of annotating the 5 Mb genome: the nucleo-annotate
+///                      records R (bench/annotate_genome.sh) and AUGUSTUS's genome runs
 ///   readme <records>   the short table of the README: SPT + CRF and scratch + CRF of each record
 ///                      beside AUGUSTUS
 ///
@@ -221,6 +225,39 @@ inline std::string gene_readme_table(const std::vector<std::pair<std::string, co
   return s;
 }
 
+/// Time and peak memory of annotating the genome: nucleo-annotate records, then AUGUSTUS's runs.
+inline std::string genome_resources_table(const std::vector<std::pair<std::string, const nlohmann::json*>>& nucleo,
+                                          const nlohmann::json* augustus) {
+  std::string s = "| program | options | threads | wall seconds | CPU seconds | peak memory (MB) | nt/s (wall) | "
+                  "load average at start | test MCC (genome context) |\n|---|---|---|---|---|---|---|---|---|\n";
+  using detail::json_at;
+  auto num = [](const nlohmann::json* v, const char* f) {
+    return v && v->is_number() ? fmt::format(fmt::runtime(f), v->get<double>()) : std::string("-");
+  };
+  for (const auto& [name, r] : nucleo)
+    s += fmt::format("| nucleo-annotate, `{}` | `{}` | {} | {} | {} | {} | {} | {} | {} |\n", name,
+                     r->at("options").get<std::string>(), r->at("threads").get<int>(), num(json_at(*r, "/seconds"), "{:.0f}"),
+                     num(json_at(*r, "/cpu_seconds"), "{:.0f}"), num(json_at(*r, "/max_rss_mb"), "{:.0f}"),
+                     num(json_at(*r, "/nt_per_s"), "{:.0f}"), num(json_at(*r, "/load_average_before"), "{:.2f}"),
+                     detail::value_text(json_at(*r, "/test/all/mcc")));
+  if (augustus)
+    if (const auto* res = json_at(*augustus, "/genome/resources"))
+      for (const auto& candidate : augustus->at("genome").at("candidates")) {
+        const std::string model = candidate.get<std::string>();
+        if (!res->contains(model)) continue;
+        const auto& r = res->at(model);
+        const bool chosen = augustus->at("genome").at("chosen").get<std::string>() == model;
+        const auto* test = chosen ? json_at(*augustus, "/genome/test/chosen/all/mcc") : nullptr;
+        s += fmt::format("| AUGUSTUS {} | `--genemodel={}`{} | 1 | {} | {} | {} | {} | {} | {} |\n",
+                         augustus->at("augustus_version").get<std::string>(), model,
+                         r.value("shared_cpu", false) ? " (beside another AUGUSTUS run)" : "",
+                         num(json_at(r, "/seconds"), "{:.0f}"), num(json_at(r, "/cpu_seconds"), "{:.0f}"),
+                         num(json_at(r, "/max_rss_mb"), "{:.0f}"), num(json_at(r, "/nt_per_s"), "{:.0f}"),
+                         num(json_at(r, "/load_average_before"), "{:.2f}"), test ? detail::value_text(test) : "not scored on test");
+      }
+  return s;
+}
+
 /// The Markdown of a compare record as `compare` prints it: the summary, the splice-site table and
 /// every seed.
 inline std::string gene_compare_markdown(const nlohmann::json& rec) {
@@ -268,7 +305,13 @@ inline std::string gene_report_block(const std::string& spec, const std::map<std
     for (const auto& a : args) recs.emplace_back(a, &detail::record_kind(record(a), "gene_finding_compare", a));
     return gene_readme_table(recs, augustus);
   }
-  throw ConfigError(fmt::format("report: unknown table '{}' (summary, seeds, splice, augustus, readme)", name));
+  if (name == "genome-resources") {
+    std::vector<std::pair<std::string, const nlohmann::json*>> recs;
+    for (const auto& a : args) recs.emplace_back(a, &detail::record_kind(record(a), "nucleo_annotate_genome", a));
+    return genome_resources_table(recs, augustus);
+  }
+  throw ConfigError(
+      fmt::format("report: unknown table '{}' (summary, seeds, splice, augustus, readme, genome-resources)", name));
 }
 
 /// `text` with every `<!-- report: SPEC -->` ... `<!-- /report -->` block's body replaced by

@@ -10,8 +10,10 @@
 /// Data: BEND's BED + FASTA with `--set data.bed=F --set data.fasta=F`, else SYNTHETIC data (every
 /// output says so; multilabel_experiment.hpp). Model sizes: tiny, small, medium (`with_cpu_encoder`:
 /// three instantiations per program keep the build short). Every run saves its configuration next
-/// to its results. Exit codes: 0 success, 1 error (message on stderr), 2 usage.
+/// to its results. Exit codes: 0 success, 1 error (message on stderr), 2 usage, 130 / 143 training
+/// stopped by SIGINT / SIGTERM (the state is saved; the same command resumes).
 #include "nucleo/io/checkpoint.hpp"
+#include "nucleo/detail/output_paths.hpp"
 #include "nucleo/io/cli.hpp"
 #include "nucleo/train/multilabel_experiment.hpp"
 
@@ -153,11 +155,11 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
       CpuContext ctx(c.threads);
       const MultilabelDataset data = cli.load_data(c.cfg);
       const nlohmann::json cfg = describe_data(c.cfg, data);
-      std::filesystem::create_directories(c.out);
-      save_config(cfg, std::filesystem::path(c.out) / "config.json");
+      const auto stage = cfg.at("pretrain").get<StageConfig>();
+      const auto masking = masking_from_config(cfg);
+      claim_output_dir(c.out, cfg, {{"command", "pretrain"}});  // after every check: a refused run writes nothing
       const auto r = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
-        return pretrain_mlm<Enc>(ctx, unlabelled(data.train), unlabelled(data.valid),
-                                 cfg.at("pretrain").get<StageConfig>(), masking_from_config(cfg), c.out, cfg,
+        return pretrain_mlm<Enc>(ctx, unlabelled(data.train), unlabelled(data.valid), stage, masking, c.out, cfg,
                                  Cli::progress_of(p));
       });
       std::cout << r.summary.dump(2) << "\n";
@@ -177,14 +179,21 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
       CpuContext ctx(c.threads);
       const MultilabelDataset data = cli.load_data(c.cfg);
       const nlohmann::json cfg = describe_data(c.cfg, data);
-      std::filesystem::create_directories(c.out);
-      save_config(cfg, std::filesystem::path(c.out) / "config.json");
       MultilabelFinetuneOptions fo;
       fo.stage = cfg.at("finetune").get<StageConfig>();
-      if (auto init = p.find("--init")) fo.init_checkpoint = *init;
+      if (auto init = p.find("--init")) {
+        read_checkpoint_header(*init);  // exists and is a whole checkpoint
+        fo.init_checkpoint = *init;
+      }
       fo.head_activation = activation_from_config(cfg);
       fo.progress = Cli::progress_of(p);
       const auto fine_train = multilabel_train_subset(data, cfg.at("data").at("train_fraction").get<double>());
+      // after every check (a refused run writes nothing); --init/--scratch are settings of the run too
+      claim_output_dir(c.out, cfg,
+                       {{"command", "finetune"},
+                        {"init", fo.init_checkpoint
+                                     ? nlohmann::json(std::filesystem::weakly_canonical(*fo.init_checkpoint).string())
+                                     : nlohmann::json(nullptr)}});
       const auto r = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
         return finetune_multilabel<Enc, K>(ctx, fine_train, data.valid, data.test, fo, c.out, cfg);
       });
@@ -203,6 +212,7 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
           .optional_option("--threads", "worker threads", "N");
       p.parse(argc, argv, 2);
       if (p.help_requested()) return std::cout << p.help(), 0;
+      if (auto out = p.find("--out")) detail::check_output_writable(*out, "evaluation output");  // before the work
       const std::filesystem::path ckpt = p.get("--checkpoint");
       const auto header = read_checkpoint_header(ckpt);
       const std::string type = header.value("model", "");
@@ -242,6 +252,9 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
 
     std::cerr << program << ": unknown command '" << cmd << "'\n\n" << cli.usage();
     return 2;
+  } catch (const Interrupted& e) {  // Ctrl-C / SIGTERM during training: the state is saved
+    std::cerr << program << ": " << e.what() << "\n";
+    return e.exit_code();
   } catch (const std::exception& e) {
     std::cerr << program << ": error: " << e.what() << "\n";
     return 1;

@@ -34,7 +34,7 @@ namespace nucleo {
 struct StageResult {
   TrainResult train;
   std::filesystem::path best_checkpoint;
-  double seconds = 0;
+  double seconds = 0;  ///< wall time of the stage, earlier sessions of a resumed run included
   nlohmann::json summary = nlohmann::json::object();  ///< the figures quoted in tables
 };
 
@@ -119,7 +119,8 @@ StageResult pretrain_mlm(CpuContext& ctx, const std::vector<Example>& train, con
   r.train = trainer.run(ctx, task);
   r.best_checkpoint = std::filesystem::exists(trainer.best_checkpoint()) ? trainer.best_checkpoint()
                                                                          : trainer.last_checkpoint();
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // this call's time plus what earlier sessions of a resumed run trained (kept in the checkpoint)
+  r.seconds = r.train.resumed_seconds + std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   r.summary = {{"stage", "pretrain_mlm"},
                {"steps", r.train.steps},
                {"best_masked_accuracy", r.train.best_metric},

@@ -7,6 +7,11 @@
 /// `max_length` nt (gene finding) or of fixed length (multilabel tasks); the trainer runs
 /// ceil(steps / batches per epoch) epochs and stops at `steps`, evaluating after every epoch.
 /// Learning rate: linear warm-up over `warmup` steps, then cosine decay to `lr * min_lr_ratio`.
+///
+/// `steps` must be >= 1 (0 used to mean "no budget", which ran one whole epoch whatever its size).
+/// `max_length` is 0 (no crop) or at least `min_crop_length` = 64 nt: a shorter crop leaves the
+/// encoder's 9-nt kernels looking mostly at padding, and with 15% masking a batch of 8 crops of a
+/// few nucleotides often has no masked position at all.
 #include "nucleo/core/error.hpp"
 #include "nucleo/data/batcher.hpp"
 #include "nucleo/data/prefetcher.hpp"
@@ -26,6 +31,9 @@
 #include <vector>
 
 namespace nucleo {
+
+/// The shortest training crop `max_length` may ask for (0 = no crop is also allowed).
+inline constexpr Index min_crop_length = 64;
 
 struct StageConfig {
   std::int64_t steps = 300;      ///< optimizer steps (the stage's compute budget)
@@ -79,9 +87,10 @@ inline void from_json(const nlohmann::json& j, StageConfig& c) {
   auto out_of_range = [](const char* key, const auto& value, const char* allowed) {
     return ConfigError(fmt::format("stage setting '{}' out of range: {} (must be {})", key, value, allowed));
   };
-  if (c.steps < 0) throw out_of_range("steps", c.steps, ">= 0");
+  if (c.steps < 1) throw out_of_range("steps", c.steps, ">= 1: the optimizer steps of the stage");
   if (c.batch_size < 1) throw out_of_range("batch_size", c.batch_size, ">= 1");
-  if (c.max_length < 0) throw out_of_range("max_length", c.max_length, ">= 0 (0 = no crop)");
+  if (c.max_length != 0 && c.max_length < min_crop_length)
+    throw out_of_range("max_length", c.max_length, fmt::format("0 (no crop) or >= {} nt", min_crop_length).c_str());
   if (!(c.lr > 0) || !std::isfinite(c.lr)) throw out_of_range("lr", c.lr, "> 0");
   if (!(c.weight_decay >= 0) || !std::isfinite(c.weight_decay)) throw out_of_range("weight_decay", c.weight_decay, ">= 0");
   if (c.warmup < 0) throw out_of_range("warmup", c.warmup, ">= 0");
@@ -99,6 +108,8 @@ inline TrainerOptions stage_trainer_options(const StageConfig& c, Index batches_
   o.run_dir = std::move(run_dir);
   if (batches_per_epoch < 1)
     throw ConfigError(fmt::format("{}: the training data gives no batch (no sequences?)", o.run_dir.string()));
+  if (c.steps < 1)
+    throw ConfigError(fmt::format("{}: stage setting 'steps' out of range: {} (must be >= 1)", o.run_dir.string(), c.steps));
   o.max_steps = c.steps;
   o.epochs = std::max<std::int64_t>(1, (c.steps + batches_per_epoch - 1) / batches_per_epoch);
   o.clip_norm = c.clip_norm;

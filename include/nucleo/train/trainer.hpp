@@ -27,13 +27,22 @@
 /// uninterrupted one, provided `train_batch(ctx, e, i)` depends only on (e, i), the weights and
 /// ctx.rng() (shuffle with a generator forked from (seed, epoch), not a running one).
 ///
+/// Stopping: during `run`, SIGINT and SIGTERM are caught (`stop_on_signals`, interrupted.hpp):
+/// the step in progress is finished, `last.ckpt` is written and `Interrupted` is thrown (the
+/// program turns it into exit status 130 / 143). A resumed run then equals an uninterrupted one.
+/// At the start, temporary files "*.tmp-<pid>-*" that a dead process left in `run_dir` (SIGKILL
+/// during a checkpoint write) are removed. The training time survives a resume: the checkpoint
+/// keeps the seconds trained so far (`TrainResult::seconds` counts every session).
+///
 /// Determinism: see docs/training.md. With the same seed and thread count, losses and weights are
 /// bit-identical run to run.
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/core/context.hpp"
+#include "nucleo/detail/output_paths.hpp"
 #include "nucleo/io/checkpoint.hpp"
 #include "nucleo/optim/grad_clip.hpp"
 #include "nucleo/optim/lr_schedule.hpp"
+#include "nucleo/train/interrupted.hpp"
 #include "nucleo/train/learning_curve_svg.hpp"
 #include "nucleo/train/metrics_log.hpp"
 #include "nucleo/train/progress.hpp"
@@ -98,6 +107,8 @@ struct TrainerOptions {
   nlohmann::json config = nlohmann::json::object();  ///< written into checkpoints
   std::string title{};                ///< learning-curve title (default: run directory name)
   ProgressOptions progress{};
+  /// Catch SIGINT/SIGTERM during run(): finish the step, write last.ckpt, throw Interrupted.
+  bool stop_on_signals = true;
   /// Called after every optimizer step (after its checkpoint, if any). Tests use it to crash.
   std::function<void(std::int64_t step)> on_step{};
 };
@@ -109,6 +120,9 @@ struct TrainResult {
   double best_metric = std::numeric_limits<double>::quiet_NaN();
   std::optional<EvalResult> test{};
   bool early_stopped = false, budget_reached = false, resumed = false;
+  double seconds = 0;          ///< time in run(), every session of a resumed run included
+  double resumed_seconds = 0;  ///< the part of `seconds` spent by earlier sessions (from the checkpoint)
+  std::size_t stale_temporaries_removed = 0;  ///< "*.tmp-<pid>-*" files of dead processes deleted at the start
   std::vector<nlohmann::json> history{};  ///< the per-epoch rows
 };
 
@@ -136,11 +150,15 @@ class Trainer {
   TrainResult run(CpuContext& ctx, TrainTask& task) {
     NUCLEO_CHECK(task.num_batches && task.train_batch, "Trainer: the task needs num_batches and train_batch");
     std::filesystem::create_directories(o_.run_dir);
+    std::optional<detail::StopSignals> signals;
+    if (o_.stop_on_signals) signals.emplace();
     State st;
     TrainResult res;
+    res.stale_temporaries_removed = detail::remove_stale_temporaries(o_.run_dir);
     if (o_.resume && std::filesystem::exists(last_checkpoint())) {
       restore(ctx, task, st);
       res.resumed = true;
+      res.resumed_seconds = st.elapsed_before;
     }
     MetricsLog log = metrics_log();
     log.rewrite(st.history);
@@ -148,9 +166,25 @@ class Trainer {
     Progress progress(o_.progress);
     const std::int64_t total = planned_steps(task);
     progress.start(st.step);
+    if (res.stale_temporaries_removed > 0)
+      progress.note(fmt::format("removed {} temporary file(s) left in {} by a process that no longer runs",
+                                res.stale_temporaries_removed, o_.run_dir.string()));
     if (res.resumed)
       progress.note(fmt::format("resumed from {} at epoch {}, batch {}, step {}", last_checkpoint().string(),
                                 st.epoch + 1, st.batch, st.step));
+    st.clock = [&] { return st.elapsed_before + progress.elapsed(); };
+    // A stop request (SIGINT/SIGTERM) is honoured here, between steps: the state is saved first.
+    auto stop_if_asked = [&](bool save, const char* where) {
+      const int sig = detail::stop_requested();
+      if (sig == 0) return;
+      if (save) save_last(ctx, task, st);
+      progress.finish();
+      throw Interrupted(sig, last_checkpoint(), st.step,
+                        fmt::format("interrupted by {} {} (step {}); the state is saved in {}: run the same command "
+                                    "again to resume",
+                                    signal_name(sig), where, st.step, last_checkpoint().string()));
+    };
+    stop_if_asked(!res.resumed, "before training");
     std::int64_t session_nt = 0;
     double t_epoch = progress.elapsed() - st.seconds;
 
@@ -195,6 +229,10 @@ class Trainer {
           save_last(ctx, task, st);
         }
         if (o_.on_step) o_.on_step(st.step);
+        if (detail::stop_requested()) {
+          st.seconds = progress.elapsed() - t_epoch;
+          stop_if_asked(true, "after an optimizer step");
+        }
       }
       if (o_.max_steps > 0 && st.step >= o_.max_steps) {
         res.budget_reached = true;
@@ -249,6 +287,7 @@ class Trainer {
                                 Progress::format_rate(row["nt_per_s"].is_number() ? row["nt_per_s"].get<double>() : NAN),
                                 Progress::format_duration(secs)));
       t_epoch = progress.elapsed();
+      stop_if_asked(false, "at the end of an epoch");  // last.ckpt was just written
     }
     if (!res.early_stopped && o_.patience > 0 && st.bad_epochs >= o_.patience && st.epoch < o_.epochs)
       res.early_stopped = true;
@@ -260,13 +299,16 @@ class Trainer {
     res.best_metric = st.best_metric;
     res.history = st.history;
     if (o_.test_at_end && task.evaluate) {
+      stop_if_asked(false, "before the test evaluation");
       if (std::filesystem::exists(best_checkpoint())) load_checkpoint(best_checkpoint(), model_);
       ctx.set_training(false);
       res.test = task.evaluate(ctx, Split::test);
       ctx.set_training(true);
+      stop_if_asked(false, "during the test evaluation");
       progress.note(fmt::format("test {} {:.4f} (weights of epoch {})", o_.metric_name, res.test->metric,
                                 st.best_epoch + 1));
     }
+    res.seconds = st.clock();
     write_result(res);
     return res;
   }
@@ -280,6 +322,8 @@ class Trainer {
     double best_metric = std::numeric_limits<double>::quiet_NaN();
     std::int64_t best_epoch = -1, bad_epochs = 0;
     std::vector<nlohmann::json> history;
+    double elapsed_before = 0;       // seconds trained by earlier sessions (restored)
+    std::function<double()> clock;   // seconds trained so far, all sessions
   };
 
   std::int64_t planned_steps(TrainTask& task) const {
@@ -306,6 +350,7 @@ class Trainer {
                  {"batches", st.batches},
                  {"nucleotides", st.nucleotides},
                  {"seconds", st.seconds},
+                 {"elapsed_seconds", st.clock ? st.clock() : st.elapsed_before},
                  {"best_metric", num(st.best_metric)},
                  {"best_epoch", st.best_epoch},
                  {"bad_epochs", st.bad_epochs},
@@ -345,6 +390,7 @@ class Trainer {
     st.batches = t.at("batches").get<std::int64_t>();
     st.nucleotides = t.at("nucleotides").get<std::int64_t>();
     st.seconds = t.at("seconds").get<double>();
+    st.elapsed_before = t.value("elapsed_seconds", 0.0);  // absent in checkpoints of nucleo <= 0.1.0
     st.best_metric = num_of(t.at("best_metric"));
     st.best_epoch = t.at("best_epoch").get<std::int64_t>();
     st.bad_epochs = t.at("bad_epochs").get<std::int64_t>();
@@ -370,6 +416,7 @@ class Trainer {
                         {"best_val_" + o_.metric_name, num(r.best_metric)},
                         {"early_stopped", r.early_stopped},
                         {"budget_reached", r.budget_reached},
+                        {"seconds", r.seconds},
                         {"model", o_.model_type},
                         {"config", o_.config}};
     if (r.test) {
