@@ -313,22 +313,21 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
     sum.gff.merge(gs);
     gff.check();
     if (tsv) {
-      constexpr std::size_t piece = 1 << 16;
       std::ostream& out = tsv->stream();
+      // values [0, n) as characters, through `block` in pieces of bounded size
+      auto write_chars = [&](std::size_t n, auto char_of) {
+        constexpr std::size_t piece = 1 << 16;
+        for (std::size_t b = 0; b < n; b += piece) {
+          const std::size_t e = std::min(n, b + piece);
+          block.resize(e - b);
+          for (std::size_t i = b; i < e; ++i) block[i - b] = char_of(i);
+          out << block;
+        }
+      };
       out << rec.name << '\t';
-      for (std::size_t b = 0; b < ids.size(); b += piece) {
-        const std::size_t e = std::min(ids.size(), b + piece);
-        block.resize(e - b);
-        for (std::size_t i = b; i < e; ++i) block[i - b] = tokens::letters[ids[i]];
-        out << block;
-      }
+      write_chars(ids.size(), [&](std::size_t i) { return tokens::letters[ids[i]]; });
       out << '\t';
-      for (std::size_t b = 0; b < p.labels.size(); b += piece) {
-        const std::size_t e = std::min(p.labels.size(), b + piece);
-        block.resize(e - b);
-        for (std::size_t i = b; i < e; ++i) block[i - b] = static_cast<char>('0' + p.labels[i]);
-        out << block;
-      }
+      write_chars(p.labels.size(), [&](std::size_t i) { return static_cast<char>('0' + p.labels[i]); });
       out << '\n';
       tsv->check();
     }
