@@ -20,8 +20,8 @@
 
 #include "nucleo/core/context.hpp"
 #include "nucleo/core/error.hpp"
-#include "nucleo/io/cli.hpp"
-#include "nucleo/train/annotate.hpp"
+#include "nucleo_apps/cli.hpp"
+#include "nucleo_apps/annotate.hpp"
 #include "nucleo/train/interrupted.hpp"
 #include "nucleo/train/progress.hpp"
 
@@ -38,7 +38,8 @@ std::string nt_count(std::int64_t n) {
 
 int main(int argc, char** argv) {
   using namespace nucleo;
-  detail::StopSignals stop_signals;  // Ctrl-C: stop at the next chunk, leave no temporary file
+  using namespace nucleo::apps;
+  nucleo::detail::StopSignals stop_signals;  // Ctrl-C: stop at the next chunk, leave no temporary file
   try {
     ArgParser p("nucleo-annotate",
                 "Predict gene models (GFF3) for every sequence of a FASTA file with a fine-tuned gene-finding "
@@ -116,7 +117,7 @@ int main(int argc, char** argv) {
     const int threads = static_cast<int>(p.get_int("--threads"));
     if (threads < 0) throw ConfigError("nucleo-annotate: --threads must be >= 0 (see --help)");
 
-    detail::check_annotate_paths(ckpt, fasta, out, tsv);  // before anything is read: no input is overwritten
+    nucleo::apps::detail::check_annotate_paths(ckpt, fasta, out, tsv);  // before anything is read: no input is overwritten
     const GeneCheckpointInfo info = inspect_gene_checkpoint(ckpt);  // fail early, before counting
     const bool quiet = p.flag_set("--quiet");
     const bool tty = ::isatty(::fileno(stderr));
@@ -127,7 +128,7 @@ int main(int argc, char** argv) {
 
     double last = -1e300;
     o.progress = [&](const AnnotateProgress& s) {
-      if (const int sig = detail::stop_requested())  // unwinding removes the temporary outputs
+      if (const int sig = nucleo::detail::stop_requested())  // unwinding removes the temporary outputs
         throw Interrupted(sig, {}, 0, fmt::format("interrupted by {} in record '{}'; nothing was written",
                                                   signal_name(sig), s.record));
       if (quiet) return;

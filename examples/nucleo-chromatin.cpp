@@ -1,7 +1,7 @@
 // nucleo-chromatin: BEND's chromatin accessibility task (125 labels per 512-bp sequence, mean AUROC) with
 // task-specific self-pretraining: pretrain / finetune / evaluate / compare. Everything is in the
-// library (nucleo/train/multilabel_cli.hpp, shared with nucleo-chromatin, -histone and -cpg);
+// library (nucleo_apps/multilabel_cli.hpp, shared with nucleo-chromatin, -histone and -cpg);
 // see docs/multilabel.md.
-#include "nucleo/train/multilabel_cli.hpp"
+#include "nucleo_apps/multilabel_cli.hpp"
 
-int main(int argc, const char** argv) { return nucleo::multilabel_main<125>(argc, argv, "chromatin_accessibility"); }
+int main(int argc, const char** argv) { return nucleo::apps::multilabel_main<125>(argc, argv, "chromatin_accessibility"); }

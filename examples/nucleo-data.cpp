@@ -20,11 +20,15 @@
 
 #include "nucleo/core/error.hpp"
 #include "nucleo/data/fasta.hpp"
-#include "nucleo/data/gene_dataset.hpp"
-#include "nucleo/data/genome_loci.hpp"
+#include "nucleo/genes/gene_dataset.hpp"
+#include "nucleo/genes/genome_loci.hpp"
 #include "nucleo/detail/line_reader.hpp"
-#include "nucleo/io/cli.hpp"
-#include "nucleo/metrics/gene_prediction_score.hpp"
+#include "nucleo_apps/cli.hpp"
+#include "nucleo_apps/fly_data.hpp"
+#include "nucleo/genes/gene_prediction_score.hpp"
+
+using namespace nucleo;
+using namespace nucleo::apps;
 
 namespace {
 
@@ -51,23 +55,23 @@ const char* kUsage =
     "\n"
     "Run 'nucleo-data <command> --help' for the options of a command.\n";
 
-void add_data_options(nucleo::ArgParser& p) {
+void add_data_options(ArgParser& p) {
   p.optional_option("--train", "GenBank training genes (default: augustus-doc genes.gb.train)", "FILE")
       .optional_option("--test", "GenBank test genes (default: augustus-doc genes.gb.test)", "FILE")
       .option("--valid-percent", "percent of train loci carved into valid", "10", "P");
 }
 
-nucleo::GeneDataset load(const nucleo::ArgParser& p) {
+GeneDataset load(const ArgParser& p) {
   const auto train = p.find("--train"), test = p.find("--test");
   if (train.has_value() != test.has_value())
-    throw nucleo::ConfigError("nucleo-data: give both --train and --test, or neither (see --help)");
+    throw ConfigError("nucleo-data: give both --train and --test, or neither (see --help)");
   const int valid = static_cast<int>(p.get_int("--valid-percent"));
-  if (train) return nucleo::GeneDataset::load({*train, *test}, valid);
-  return nucleo::GeneDataset::load(nucleo::find_gene_files(), valid);
+  if (train) return GeneDataset::load({*train, *test}, valid);
+  return GeneDataset::load(find_gene_files(), valid);
 }
 
 int cmd_stats(int argc, const char* const* argv) {
-  nucleo::ArgParser p("nucleo-data stats", "Print per-split statistics of the gene-finding data set.");
+  ArgParser p("nucleo-data stats", "Print per-split statistics of the gene-finding data set.");
   add_data_options(p);
   p.parse(argc, argv, 2);
   if (p.help_requested()) {
@@ -75,22 +79,22 @@ int cmd_stats(int argc, const char* const* argv) {
     return 0;
   }
   const auto d = load(p);
-  const auto tr = nucleo::compute_stats(d.train()), va = nucleo::compute_stats(d.valid()),
-             te = nucleo::compute_stats(d.test());
+  const auto tr = compute_stats(d.train()), va = compute_stats(d.valid()),
+             te = compute_stats(d.test());
   std::cout << "files:\n  train+valid: " << d.files().train.string() << "  (" << tr.loci + va.loci << " loci, "
             << grouped(tr.nucleotides + va.nucleotides) << " nt)\n  test:        " << d.files().test.string()
             << "  (" << te.loci << " loci, " << grouped(te.nucleotides) << " nt)\n"
             << "valid rule: FNV-1a-64(locus name) % 100 < " << p.get("--valid-percent") << "\n\n";
   std::cout << fmt::format("{:<6} {:>6} {:>12} {:>8} {:>8} {:>8} {:>6}\n", "split", "loci", "nucleotides", "len_min",
                            "len_med", "len_max", "N");
-  const std::pair<const char*, const nucleo::GeneSplitStats*> rows[] = {{"train", &tr}, {"valid", &va}, {"test", &te}};
+  const std::pair<const char*, const GeneSplitStats*> rows[] = {{"train", &tr}, {"valid", &va}, {"test", &te}};
   for (const auto& [name, s] : rows)
     std::cout << fmt::format("{:<6} {:>6} {:>12} {:>8} {:>8} {:>8} {:>6}\n", name, s->loci, grouped(s->nucleotides),
                              s->min_length, s->median_length, s->max_length, s->n_count);
   std::cout << "\nclass frequencies (nucleotides, % of split):\n";
   std::cout << fmt::format("{:<12} {:>18} {:>18} {:>18}\n", "class", "train", "valid", "test");
-  for (int c = 0; c < nucleo::kGeneClasses; ++c) {
-    std::string line = fmt::format("{} {:<10}", c, nucleo::kGeneClassNames[static_cast<std::size_t>(c)]);
+  for (int c = 0; c < kGeneClasses; ++c) {
+    std::string line = fmt::format("{} {:<10}", c, kGeneClassNames[static_cast<std::size_t>(c)]);
     for (const auto& [name, s] : rows) {
       const auto n = s->class_counts[static_cast<std::size_t>(c)];
       const double pct = s->nucleotides ? 100.0 * static_cast<double>(n) / static_cast<double>(s->nucleotides) : 0.0;
@@ -108,7 +112,7 @@ int cmd_stats(int argc, const char* const* argv) {
 }
 
 int cmd_export(int argc, const char* const* argv) {
-  nucleo::ArgParser p("nucleo-data export", "Write a split as <out>/<split>.fa and <out>/<split>.labels.tsv.");
+  ArgParser p("nucleo-data export", "Write a split as <out>/<split>.fa and <out>/<split>.labels.tsv.");
   p.option("--split", "train, valid or test", "test").option("--out", "output directory", std::nullopt, "DIR");
   add_data_options(p);
   p.parse(argc, argv, 2);
@@ -118,10 +122,10 @@ int cmd_export(int argc, const char* const* argv) {
   }
   const std::string split = p.get("--split");
   if (split != "train" && split != "valid" && split != "test")
-    throw nucleo::ConfigError(fmt::format("nucleo-data export: unknown split '{}' (expected train, valid or test)", split));
+    throw ConfigError(fmt::format("nucleo-data export: unknown split '{}' (expected train, valid or test)", split));
   const auto d = load(p);
   const auto& ex = d.split(split);
-  const auto files = nucleo::export_gene_split(ex, p.get("--out"), split);
+  const auto files = export_gene_split(ex, p.get("--out"), split);
   std::size_t nt = 0;
   for (const auto& e : ex) nt += e.sequence.size();
   std::cout << fmt::format("wrote {} ({} loci, {} nt)\nwrote {}\n", files[0].string(), ex.size(), grouped(nt),
@@ -129,14 +133,14 @@ int cmd_export(int argc, const char* const* argv) {
   return 0;
 }
 
-void print_score_row(const char* what, const nucleo::GenePredictionScore& s) {
+void print_score_row(const char* what, const GenePredictionScore& s) {
   std::cout << fmt::format("{:<14} {:>5} {:>12} {:>8.4f} {:>9.4f}\n", what, s.loci, grouped(static_cast<std::size_t>(s.nucleotides)),
                            s.report.mcc, s.report.accuracy);
 }
 
 // Exon, gene, donor and acceptor sensitivity/precision/F1, all loci beside the length-limited ones.
-void print_structure_table(const nucleo::GenePredictionScore& all, const nucleo::GenePredictionScore* limited) {
-  auto cells = [](const nucleo::StructureCounts& c) {
+void print_structure_table(const GenePredictionScore& all, const GenePredictionScore* limited) {
+  auto cells = [](const StructureCounts& c) {
     return fmt::format("{:>7.4f} {:>7.4f} {:>7.4f} {:>13}", c.sensitivity(), c.precision(), c.f1(),
                        fmt::format("{}/{}", c.found, c.truth));
   };
@@ -145,30 +149,30 @@ void print_structure_table(const nucleo::GenePredictionScore& all, const nucleo:
                            "{:<9} {:<37}", "", "all loci");
   if (limited) std::cout << fmt::format(" | <= {} nt", limited->max_length);
   std::cout << fmt::format("\n{:<9} {}{}\n", "level", head, limited ? " | " + head : "");
-  const std::pair<const char*, nucleo::StructureCounts nucleo::GeneStructureScore::*> rows[] = {
-      {"exon", &nucleo::GeneStructureScore::exons},
-      {"gene", &nucleo::GeneStructureScore::genes},
-      {"donor", &nucleo::GeneStructureScore::donors},
-      {"acceptor", &nucleo::GeneStructureScore::acceptors}};
+  const std::pair<const char*, StructureCounts GeneStructureScore::*> rows[] = {
+      {"exon", &GeneStructureScore::exons},
+      {"gene", &GeneStructureScore::genes},
+      {"donor", &GeneStructureScore::donors},
+      {"acceptor", &GeneStructureScore::acceptors}};
   for (const auto& [name, member] : rows)
     std::cout << fmt::format("{:<9} {}{}\n", name, cells(all.structure.*member),
                              limited ? " | " + cells(limited->structure.*member) : "");
 }
 
 // The truth loci: a GenBank file (--truth) or a split of the fly set (--split, default test).
-std::vector<nucleo::GeneExample> score_truth(const nucleo::ArgParser& p, nlohmann::json& j) {
+std::vector<GeneExample> score_truth(const ArgParser& p, nlohmann::json& j) {
   if (auto truth = p.find("--truth")) {
     if (p.given("--split") || p.given("--train") || p.given("--test") || p.given("--valid-percent"))
-      throw nucleo::ConfigError(
+      throw ConfigError(
           "nucleo-data score: --truth excludes --split, --train, --test and --valid-percent (see --help)");
-    std::vector<nucleo::GeneExample> ex;
-    for (const auto& l : nucleo::read_genbank(*truth)) ex.push_back(nucleo::make_gene_example(l));
+    std::vector<GeneExample> ex;
+    for (const auto& l : read_genbank(*truth)) ex.push_back(make_gene_example(l));
     j["truth"] = *truth;
     return ex;
   }
   const std::string split = p.get("--split");
   if (split != "train" && split != "valid" && split != "test")
-    throw nucleo::ConfigError(fmt::format("nucleo-data score: unknown split '{}' (expected train, valid or test)", split));
+    throw ConfigError(fmt::format("nucleo-data score: unknown split '{}' (expected train, valid or test)", split));
   auto d = load(p);
   j["truth"] = (split == "test" ? d.files().test : d.files().train).string();
   j["split"] = split;
@@ -177,7 +181,7 @@ std::vector<nucleo::GeneExample> score_truth(const nucleo::ArgParser& p, nlohman
 }
 
 int cmd_score(int argc, const char* const* argv) {
-  nucleo::ArgParser p("nucleo-data score",
+  ArgParser p("nucleo-data score",
                       "Score gene predictions against a truth split with nucleo's 9-class labels and pooled MCC,\n"
                       "and exon, gene, donor and acceptor sensitivity/precision/F1 (exact boundaries and strand).\n"
                       "Predictions: GFF3/GTF (seqid = locus name; CDS + start_codon of both strands, stop codons\n"
@@ -203,20 +207,20 @@ int cmd_score(int argc, const char* const* argv) {
   }
   const auto gff = p.find("--pred-gff"), tsv = p.find("--pred-tsv"), genome_path = p.find("--genome");
   if (gff.has_value() == tsv.has_value())
-    throw nucleo::ConfigError("nucleo-data score: give exactly one of --pred-gff and --pred-tsv (see --help)");
+    throw ConfigError("nucleo-data score: give exactly one of --pred-gff and --pred-tsv (see --help)");
   const std::int64_t max_length = p.get_int("--max-length");
-  if (max_length < 0) throw nucleo::ConfigError("nucleo-data score: --max-length must be >= 0 (see --help)");
+  if (max_length < 0) throw ConfigError("nucleo-data score: --max-length must be >= 0 (see --help)");
 
   nlohmann::json j;
   if (auto n = p.find("--name")) j["predictor"] = *n;
-  const std::vector<nucleo::GeneExample> truth = score_truth(p, j);
+  const std::vector<GeneExample> truth = score_truth(p, j);
 
   // Genome context: the records, and each truth locus's place in them.
-  std::vector<nucleo::FastaRecord> genome;
-  std::optional<nucleo::GenomeLoci> placed;
+  std::vector<FastaRecord> genome;
+  std::optional<GenomeLoci> placed;
   if (genome_path) {
-    genome = nucleo::read_fasta(*genome_path);
-    placed = nucleo::GenomeLoci::locate(genome, truth, "truth locus");
+    genome = read_fasta(*genome_path);
+    placed = GenomeLoci::locate(genome, truth, "truth locus");
     std::size_t nt = 0;
     for (const auto& r : genome) nt += r.sequence.size();
     j["genome"] = {{"file", *genome_path},
@@ -226,16 +230,16 @@ int cmd_score(int argc, const char* const* argv) {
                    {"boundary_rule", "predictions labelled over each genome record, then cut to each locus"}};
   }
 
-  std::vector<nucleo::GeneExample> pred;
-  nucleo::GeneScoreOptions opt;
+  std::vector<GeneExample> pred;
+  GeneScoreOptions opt;
   if (gff) {
-    nucleo::GeneLabelReport rep;
-    nucleo::GffReport grep;
-    pred = genome_path ? nucleo::read_gene_predictions_gff_genome(*gff, genome, &rep, &grep)
-                       : nucleo::read_gene_predictions_gff(*gff, truth, &rep, &grep);
+    GeneLabelReport rep;
+    GffReport grep;
+    pred = genome_path ? read_gene_predictions_gff_genome(*gff, genome, &rep, &grep)
+                       : read_gene_predictions_gff(*gff, truth, &rep, &grep);
     std::size_t with_genes = 0;
     for (const auto& e : pred)
-      with_genes += std::any_of(e.labels.begin(), e.labels.end(), [](auto c) { return c != nucleo::kNoncoding; });
+      with_genes += std::any_of(e.labels.begin(), e.labels.end(), [](auto c) { return c != kNoncoding; });
     j["predictions"] = {{"file", *gff},
                         {"format", "gff"},
                         {"cds_features", grep.cds_features},
@@ -248,20 +252,20 @@ int cmd_score(int argc, const char* const* argv) {
                         {"overlapping_transcripts", rep.overlapping_transcripts},
                         {"conflicting_nucleotides", rep.conflicting_nucleotides}};
   } else {
-    pred = nucleo::read_label_tsv(*tsv);
+    pred = read_label_tsv(*tsv);
     j["predictions"] = {{"file", *tsv}, {"format", "tsv"}, {genome_path ? "records" : "loci", pred.size()}};
   }
   if (genome_path) {
-    pred = nucleo::slice_genome_predictions(genome, *placed, truth, pred);
+    pred = slice_genome_predictions(genome, *placed, truth, pred);
     j["predictions"]["on"] = "genome";
   }
   opt.missing_as_noncoding = gff.has_value();  // GFF: every truth locus is in `pred` anyway
-  const auto all = nucleo::score_gene_predictions(truth, pred, opt);
+  const auto all = score_gene_predictions(truth, pred, opt);
   j["all"] = all;
-  std::optional<nucleo::GenePredictionScore> limited;
+  std::optional<GenePredictionScore> limited;
   if (max_length > 0) {
     opt.max_length = max_length;
-    limited = nucleo::score_gene_predictions(truth, pred, opt);
+    limited = score_gene_predictions(truth, pred, opt);
     j["max_length"] = *limited;
   }
   j["classes"] = nucleo::detail::gene_class_name_list();
@@ -278,9 +282,9 @@ int cmd_score(int argc, const char* const* argv) {
   if (limited) print_score_row(fmt::format("<= {} nt", max_length).c_str(), *limited);
   std::cout << fmt::format("\nper class (all loci)\n{:<12} {:>9} {:>9} {:>9} {:>9}\n", "class", "support", "predicted",
                            "precision", "recall");
-  for (int c = 0; c < nucleo::kGeneClasses; ++c) {
+  for (int c = 0; c < kGeneClasses; ++c) {
     const auto k = static_cast<std::size_t>(c);
-    std::cout << fmt::format("{} {:<10} {:>9} {:>9} {:>9.4f} {:>9.4f}\n", c, nucleo::kGeneClassNames[k],
+    std::cout << fmt::format("{} {:<10} {:>9} {:>9} {:>9.4f} {:>9.4f}\n", c, kGeneClassNames[k],
                              all.report.support[k], all.report.predicted[k], all.report.precision[k],
                              all.report.recall[k]);
   }
@@ -310,7 +314,7 @@ int main(int argc, char** argv) {
     if (cmd == "score") return cmd_score(argc, argv);
     std::cerr << "nucleo-data: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
-  } catch (const nucleo::ConfigError& e) {
+  } catch (const ConfigError& e) {
     const std::string msg = e.what();
     std::cerr << (msg.rfind("nucleo-data", 0) == 0 ? "" : "nucleo-data: ") << msg << '\n';
     return 2;

@@ -12,9 +12,10 @@
 // (default), or GenBank files (--set data.train=F --set data.test=F). Every run saves the
 // configuration it used next to its results.
 #include "nucleo/nucleo.hpp"
-#include "nucleo/train/gene_experiment.hpp"
-#include "nucleo/train/gene_report.hpp"
-#include "nucleo/train/gene_sample_efficiency.hpp"
+#include "nucleo_apps/cli.hpp"
+#include "nucleo_apps/gene_experiment.hpp"
+#include "nucleo_apps/gene_report.hpp"
+#include "nucleo_apps/gene_sample_efficiency.hpp"
 
 #include "nucleo_build_info.hpp"  // generated at build time: git commit, build type, flags
 
@@ -30,6 +31,9 @@
 #include <map>
 #include <string>
 #include <vector>
+
+using namespace nucleo;
+using namespace nucleo::apps;
 
 namespace {
 
@@ -55,15 +59,15 @@ struct Common {
   int threads = 0;
 };
 
-Common common(nucleo::ArgParser& p, const std::vector<std::string>& sets, const char* default_out) {
+Common common(ArgParser& p, const std::vector<std::string>& sets, const char* default_out) {
   Common c;
-  c.cfg = nucleo::default_gene_config();
-  if (auto f = p.find("--config")) c.cfg = nucleo::load_config(c.cfg, *f);
-  for (const auto& s : sets) nucleo::apply_override(c.cfg, s);
+  c.cfg = default_gene_config();
+  if (auto f = p.find("--config")) c.cfg = load_config(c.cfg, *f);
+  for (const auto& s : sets) apply_override(c.cfg, s);
   if (p.given("--threads")) c.cfg["threads"] = p.get_int("--threads");
   c.threads = c.cfg.at("threads").get<int>();
   if (c.threads < 0)  // as nucleo-annotate: 0 is the only "automatic" value
-    throw nucleo::ConfigError(fmt::format("--threads (config 'threads') must be >= 0 (0 = NUCLEO_THREADS or all cores), got {}", c.threads));
+    throw ConfigError(fmt::format("--threads (config 'threads') must be >= 0 (0 = NUCLEO_THREADS or all cores), got {}", c.threads));
   c.out = p.find("--out").value_or(default_out);
   return c;
 }
@@ -89,7 +93,7 @@ nlohmann::json provenance(int argc, const char** argv, int threads) {
           {"git_commit", NUCLEO_BUILD_GIT_COMMIT},
           {"build", {{"type", NUCLEO_BUILD_TYPE}, {"flags", NUCLEO_BUILD_FLAGS}, {"compiler", "g++ " __VERSION__}}},
           {"versions",
-           {{"nucleo", nucleo::version_string},
+           {{"nucleo", version_string},
             {"eigen", fmt::format("{}.{}.{}", EIGEN_WORLD_VERSION, EIGEN_MAJOR_VERSION, EIGEN_MINOR_VERSION)},
             {"onetbb", TBB_VERSION_STRING},
             {"fmt", FMT_VERSION},
@@ -97,21 +101,21 @@ nlohmann::json provenance(int argc, const char** argv, int threads) {
                                           NLOHMANN_JSON_VERSION_PATCH)}}}};
 }
 
-void add_common(nucleo::ArgParser& p) {
+void add_common(ArgParser& p) {
   p.optional_option("--config", "JSON configuration (fields not given keep their defaults)", "FILE")
       .optional_option("--out", "output directory", "DIR")
       .optional_option("--threads", "worker threads (default: config, NUCLEO_THREADS, or all)", "N")
       .flag("--quiet", "no progress output");
 }
 
-nucleo::ProgressOptions progress_of(const nucleo::ArgParser& p) {
-  nucleo::ProgressOptions o;
-  if (p.flag_set("--quiet")) o.mode = nucleo::ProgressOptions::Mode::off;
+ProgressOptions progress_of(const ArgParser& p) {
+  ProgressOptions o;
+  if (p.flag_set("--quiet")) o.mode = ProgressOptions::Mode::off;
   return o;
 }
 
 int cmd_compare(int argc, const char** argv, const std::vector<std::string>& sets) {
-  nucleo::ArgParser p("nucleo-gene-finding compare",
+  ArgParser p("nucleo-gene-finding compare",
                       "scratch, scratch + CRF, SPT and SPT + CRF under equal compute, and scratch at the fine-tuning "
                       "budget; each arm's checkpoint and decoder chosen on the validation loci, the test loci scored once");
   add_common(p);
@@ -126,19 +130,19 @@ int cmd_compare(int argc, const char** argv, const std::vector<std::string>& set
   std::optional<std::uint64_t> only;
   if (p.given("--only-seed")) {
     const auto s = p.get_int("--only-seed");
-    if (s < 0) throw nucleo::ConfigError("--only-seed must be >= 0");
+    if (s < 0) throw ConfigError("--only-seed must be >= 0");
     only = static_cast<std::uint64_t>(s);
   }
-  nucleo::CpuContext ctx(c.threads);
-  const auto data = nucleo::load_gene_data(c.cfg);
+  CpuContext ctx(c.threads);
+  const auto data = load_gene_data(c.cfg);
   fmt::print(stderr, "gene finding: train {} loci, valid {}, test {}; model {}; {} seed(s); {} threads; output {}\n",
              data.train().size(), data.valid().size(), data.test().size(), c.cfg.at("model").get<std::string>(),
-             nucleo::gene_seed_count(c.cfg), ctx.threads(), c.out);
-  const auto record = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return nucleo::run_gene_compare_seeds<Enc>(ctx, c.cfg, data, c.out, progress_of(p), provenance(argc, argv, ctx.threads()),
+             gene_seed_count(c.cfg), ctx.threads(), c.out);
+  const auto record = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    return run_gene_compare_seeds<Enc>(ctx, c.cfg, data, c.out, progress_of(p), provenance(argc, argv, ctx.threads()),
                                                only);
   });
-  const std::string table = nucleo::gene_compare_markdown(record);
+  const std::string table = gene_compare_markdown(record);
   nucleo::detail::write_file_atomic(std::filesystem::path(c.out) / "results.md", table);
   std::cout << "\n" << table << "\nresults: " << c.out << "/results.json (the record) and results.md; per seed and arm: "
             << c.out << "/seed-<s>/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3"
@@ -147,25 +151,25 @@ int cmd_compare(int argc, const char** argv, const std::vector<std::string>& set
 }
 
 int cmd_sample_efficiency(int argc, const char** argv, const std::vector<std::string>& sets) {
-  nucleo::ArgParser p("nucleo-gene-finding sample-efficiency",
+  ArgParser p("nucleo-gene-finding sample-efficiency",
                       "the arms fine-tuned on nested fractions of the training loci (config sample_efficiency.fractions); "
                       "pretraining once on all of them");
   add_common(p);
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
   const Common c = common(p, sets, "results/gene-finding-sample-efficiency");
-  nucleo::CpuContext ctx(c.threads);
-  const auto data = nucleo::load_gene_data(c.cfg);
+  CpuContext ctx(c.threads);
+  const auto data = load_gene_data(c.cfg);
   fmt::print(stderr, "gene finding, sample efficiency: train {} loci, valid {}, test {}; model {}; {} threads; output {}\n",
              data.train().size(), data.valid().size(), data.test().size(), c.cfg.at("model").get<std::string>(),
              ctx.threads(), c.out);
-  const auto results = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return nucleo::run_gene_sample_efficiency<Enc>(ctx, c.cfg, data, c.out, progress_of(p));
+  const auto results = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    return run_gene_sample_efficiency<Enc>(ctx, c.cfg, data, c.out, progress_of(p));
   });
   const std::filesystem::path out(c.out);
-  const std::string table = nucleo::sample_efficiency_markdown(results);
+  const std::string table = sample_efficiency_markdown(results);
   nucleo::detail::write_file_atomic(out / "sample_efficiency.md", table);
-  nucleo::sample_efficiency_plot(results).write(out / "sample_efficiency.svg");
+  sample_efficiency_plot(results).write(out / "sample_efficiency.svg");
   std::cout << "\n" << table << "\nresults: " << (out / "sample_efficiency.json").string() << ", .md and .svg; per fraction: "
             << c.out << "/train-<percent>pct/ (a compare directory each)\n";
   return 0;
@@ -177,27 +181,27 @@ template <class F>
 int exit_on_interrupt(F&& body) {
   try {
     return body();
-  } catch (const nucleo::Interrupted& e) {
+  } catch (const Interrupted& e) {
     std::cerr << "nucleo-gene-finding: " << e.what() << "\n";
     return e.exit_code();
   }
 }
 
 int cmd_pretrain(int argc, const char** argv, const std::vector<std::string>& sets) {
-  nucleo::ArgParser p("nucleo-gene-finding pretrain", "MLM pretraining (SPT) on the training sequences");
+  ArgParser p("nucleo-gene-finding pretrain", "MLM pretraining (SPT) on the training sequences");
   add_common(p);
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
   const Common c = common(p, sets, "results/gene-finding/pretrain");
   // Every setting is checked, and the data read, before --out is claimed: a refused run writes nothing.
-  const auto stage = c.cfg.at("pretrain").get<nucleo::StageConfig>();
-  const auto masking = nucleo::masking_from_config(c.cfg);
-  nucleo::CpuContext ctx(c.threads);
-  const auto data = nucleo::load_gene_data(c.cfg);
-  nucleo::claim_output_dir(c.out, c.cfg, {{"command", "pretrain"}});
+  const auto stage = c.cfg.at("pretrain").get<StageConfig>();
+  const auto masking = masking_from_config(c.cfg);
+  CpuContext ctx(c.threads);
+  const auto data = load_gene_data(c.cfg);
+  claim_output_dir(c.out, c.cfg, {{"command", "pretrain"}});
   return exit_on_interrupt([&] {
-    const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-      return nucleo::pretrain_mlm<Enc>(ctx, nucleo::gene_examples(data.train()), nucleo::gene_examples(data.valid()),
+    const auto r = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+      return pretrain_mlm<Enc>(ctx, gene_examples(data.train()), gene_examples(data.valid()),
                                        stage, masking, c.out, c.cfg, progress_of(p));
     });
     std::cout << r.summary.dump(2) << "\n";
@@ -206,7 +210,7 @@ int cmd_pretrain(int argc, const char** argv, const std::vector<std::string>& se
 }
 
 int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& sets) {
-  nucleo::ArgParser p("nucleo-gene-finding finetune", "fine-tune for gene finding (from SPT or from scratch)");
+  ArgParser p("nucleo-gene-finding finetune", "fine-tune for gene finding (from SPT or from scratch)");
   add_common(p);
   p.optional_option("--init", "SPT checkpoint whose encoder (0.*) initialises the model", "CKPT")
       .flag("--scratch", "start from a random initialisation")
@@ -214,27 +218,27 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
   if (p.given("--init") == p.flag_set("--scratch"))
-    throw nucleo::ConfigError("finetune: give exactly one of --init CKPT or --scratch (see --help)");
+    throw ConfigError("finetune: give exactly one of --init CKPT or --scratch (see --help)");
   const Common c = common(p, sets, "results/gene-finding/finetune");
   // Every setting is checked, and the data read, before --out is claimed: a refused run writes nothing.
-  nucleo::GeneFinetuneOptions fo;
-  fo.stage = c.cfg.at("finetune").get<nucleo::StageConfig>();
+  GeneFinetuneOptions fo;
+  fo.stage = c.cfg.at("finetune").get<StageConfig>();
   fo.crf = p.flag_set("--crf");
   fo.crf_ce_weight = c.cfg.at("crf_ce_weight").get<double>();
   if (auto init = p.find("--init")) {
-    nucleo::read_checkpoint_header(*init);  // exists and is a whole checkpoint
+    read_checkpoint_header(*init);  // exists and is a whole checkpoint
     fo.init_checkpoint = *init;
   }
-  fo.head_activation = nucleo::activation_from_config(c.cfg);
-  fo.predict = nucleo::predict_from_config(c.cfg);
-  fo.decoder_grid = nucleo::decoder_grid_from_config(c.cfg);  // predict.select, as compare
+  fo.head_activation = activation_from_config(c.cfg);
+  fo.predict = predict_from_config(c.cfg);
+  fo.decoder_grid = decoder_grid_from_config(c.cfg);  // predict.select, as compare
   fo.progress = progress_of(p);
-  nucleo::CpuContext ctx(c.threads);
-  const auto data = nucleo::load_gene_data(c.cfg);
-  nucleo::check_gene_splits(c.cfg, data);
-  const auto fine_train = nucleo::train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
-  std::optional<nucleo::GeneGenome> genome;
-  if (const auto fasta = nucleo::gene_genome_fasta(c.cfg)) genome = nucleo::GeneGenome::load(*fasta, data.valid(), data.test());
+  CpuContext ctx(c.threads);
+  const auto data = load_gene_data(c.cfg);
+  check_gene_splits(c.cfg, data);
+  const auto fine_train = train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
+  std::optional<GeneGenome> genome;
+  if (const auto fasta = gene_genome_fasta(c.cfg)) genome = GeneGenome::load(*fasta, data.valid(), data.test());
   fo.genome = genome ? &*genome : nullptr;
   // --init, --scratch and --crf are settings of the run too: a rerun with others is refused
   const nlohmann::json command = {
@@ -242,20 +246,20 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
       {"init", fo.init_checkpoint ? nlohmann::json(std::filesystem::weakly_canonical(*fo.init_checkpoint).string())
                                   : nlohmann::json(nullptr)},
       {"crf", fo.crf}};
-  nucleo::claim_output_dir(c.out, c.cfg, command);
+  claim_output_dir(c.out, c.cfg, command);
   return exit_on_interrupt([&] {
-    nucleo::GeneEvaluation ev;
-    std::vector<nucleo::GenePrediction> genome_pred;
-    const auto r = nucleo::with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-      return nucleo::finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &genome_pred);
+    GeneEvaluation ev;
+    std::vector<GenePrediction> genome_pred;
+    const auto r = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+      return finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &genome_pred);
     });
     const std::filesystem::path out(c.out);
     if (!ev.predictions.empty()) {  // decoded with the setting the validation loci chose
-      nucleo::write_prediction_tsv(out / "test_predictions.tsv", data.test(), ev.predictions);
-      nucleo::write_prediction_gff3(out / "test_predictions.gff3", data.test(), ev.predictions);
+      write_prediction_tsv(out / "test_predictions.tsv", data.test(), ev.predictions);
+      write_prediction_gff3(out / "test_predictions.gff3", data.test(), ev.predictions);
     }
     if (genome && !genome_pred.empty())
-      nucleo::write_prediction_gff3(out / "genome_predictions.gff3", genome->records, genome_pred);
+      write_prediction_gff3(out / "genome_predictions.gff3", genome->records, genome_pred);
     nlohmann::json s = r.summary;
     s.erase("test");
     std::cout << s.dump(2) << "\n";
@@ -264,7 +268,7 @@ int cmd_finetune(int argc, const char** argv, const std::vector<std::string>& se
 }
 
 int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& sets) {
-  nucleo::ArgParser p("nucleo-gene-finding evaluate", "evaluate a fine-tuned checkpoint on a split");
+  ArgParser p("nucleo-gene-finding evaluate", "evaluate a fine-tuned checkpoint on a split");
   p.option("--checkpoint", "fine-tuned checkpoint (best.ckpt of a finetune/compare arm)", std::nullopt, "CKPT")
       .option("--split", "train, valid or test", "test")
       .optional_option("--out", "write the evaluation JSON here", "FILE")
@@ -279,66 +283,66 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
   p.parse(argc, argv, 2);
   if (p.help_requested()) return std::cout << p.help(), 0;
   const std::filesystem::path ckpt = p.get("--checkpoint");
-  const auto header = nucleo::read_checkpoint_header(ckpt);
+  const auto header = read_checkpoint_header(ckpt);
   const std::string type = header.value("model", "");
   if (type != "GeneModel" && type != "GeneModel+CRF")
-    throw nucleo::ConfigError(fmt::format("{}: model type '{}' is not a fine-tuned gene model{}", ckpt.string(), type,
+    throw ConfigError(fmt::format("{}: model type '{}' is not a fine-tuned gene model{}", ckpt.string(), type,
                                           type == "MlmNet" ? " (this is a pretraining checkpoint; fine-tune it first)" : ""));
-  nlohmann::json cfg = nucleo::default_gene_config();
+  nlohmann::json cfg = default_gene_config();
   // Checkpoints written before a setting existed lack it; the defaults fill it in.
   cfg.merge_patch(header.at("config"));
-  for (const auto& s : sets) nucleo::apply_override(cfg, s);  // e.g. predict.decoder=grammar
+  for (const auto& s : sets) apply_override(cfg, s);  // e.g. predict.decoder=grammar
   const std::string split_name = p.get("--split");
   const bool select = p.flag_set("--select-decoder"), in_genome = p.flag_set("--genome");
   if (in_genome && split_name == "train")
-    throw nucleo::ConfigError("evaluate --genome: scores the valid or test loci inside the genome, not train");
-  std::vector<nucleo::GenePredictOptions> grid = select ? nucleo::decoder_grid_from_config(cfg)
-                                                        : std::vector<nucleo::GenePredictOptions>{nucleo::predict_from_config(cfg)};
+    throw ConfigError("evaluate --genome: scores the valid or test loci inside the genome, not train");
+  std::vector<GenePredictOptions> grid = select ? decoder_grid_from_config(cfg)
+                                                        : std::vector<GenePredictOptions>{predict_from_config(cfg)};
   if (grid.empty())
-    throw nucleo::ConfigError("evaluate --select-decoder: predict.select.enabled is false, no settings to choose from");
+    throw ConfigError("evaluate --select-decoder: predict.select.enabled is false, no settings to choose from");
   if (auto out = p.find("--out")) {  // before the work, not after it
     const auto parent = std::filesystem::absolute(*out).parent_path();
     if (!std::filesystem::is_directory(parent) || ::access(parent.c_str(), W_OK) != 0)
-      throw nucleo::IoError(fmt::format("{}: cannot write here ({} is not a writable directory)", *out, parent.string()));
+      throw IoError(fmt::format("{}: cannot write here ({} is not a writable directory)", *out, parent.string()));
   }
-  nucleo::CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
-  const auto data = nucleo::load_gene_data(cfg);
+  CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
+  const auto data = load_gene_data(cfg);
   const auto& split = data.split(split_name);
-  if (split.empty()) throw nucleo::ConfigError(fmt::format("evaluate: the {} split holds no loci", split_name));
-  const std::span<const nucleo::GeneExample> none;
-  std::optional<nucleo::GeneGenome> genome;
+  if (split.empty()) throw ConfigError(fmt::format("evaluate: the {} split holds no loci", split_name));
+  const std::span<const GeneExample> none;
+  std::optional<GeneGenome> genome;
   if (in_genome) {
     cfg["genome"]["enabled"] = true;
-    genome = nucleo::GeneGenome::load(*nucleo::gene_genome_fasta(cfg), data.valid(), split_name == "test" ? split : none);
+    genome = GeneGenome::load(*gene_genome_fasta(cfg), data.valid(), split_name == "test" ? split : none);
   }
-  const nlohmann::json j = nucleo::with_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    nucleo::GeneModel<Enc> model(type == "GeneModel+CRF", nucleo::activation_from_config(cfg),
-                                 cfg.contains("crf_constraints") ? nucleo::crf_constraints_from_json(cfg["crf_constraints"])
-                                                                 : nucleo::CrfConstraints::gene_structure());
-    const auto rep = nucleo::load_checkpoint(ckpt, model);
+  const nlohmann::json j = with_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    GeneModel<Enc> model(type == "GeneModel+CRF", activation_from_config(cfg),
+                                 cfg.contains("crf_constraints") ? crf_constraints_from_json(cfg["crf_constraints"])
+                                                                 : CrfConstraints::gene_structure());
+    const auto rep = load_checkpoint(ckpt, model);
     const auto prefix = p.find("--predictions");
     nlohmann::json r;
     if (in_genome) {
-      std::vector<nucleo::GenePrediction> chosen;
-      r = nucleo::evaluate_gene_genome(ctx, model, *genome, grid, &chosen);
+      std::vector<GenePrediction> chosen;
+      r = evaluate_gene_genome(ctx, model, *genome, grid, &chosen);
       if (split_name == "valid") r["split"] = r.at("valid");
       else r["split"] = r.at("test");
-      if (prefix) nucleo::write_prediction_gff3(*prefix + ".gff3", genome->records, chosen);
+      if (prefix) write_prediction_gff3(*prefix + ".gff3", genome->records, chosen);
     } else {
       // the valid split chooses; --split is then scored once, with the chosen setting
-      nucleo::GeneEvaluation ev;
+      GeneEvaluation ev;
       const bool split_is_valid = split_name == "valid";
-      r = grid.size() > 1 ? nucleo::select_gene_decoder(ctx, model, data.valid(), split_is_valid ? none : split, grid, &ev)
-                          : nlohmann::json{{"label", nucleo::gene_decoder_setting_label(grid[0])},
-                                           {"setting", nucleo::gene_decoder_setting_json(grid[0])}};
+      r = grid.size() > 1 ? select_gene_decoder(ctx, model, data.valid(), split_is_valid ? none : split, grid, &ev)
+                          : nlohmann::json{{"label", gene_decoder_setting_label(grid[0])},
+                                           {"setting", gene_decoder_setting_json(grid[0])}};
       if (grid.size() == 1 || split_is_valid)
-        ev = nucleo::evaluate_gene(ctx, model, split,
+        ev = evaluate_gene(ctx, model, split,
                                    grid[grid.size() > 1 ? r.at("selected").get<std::size_t>() : 0], prefix.has_value());
       r["split"] = ev.to_json();
       r.erase("test");
       if (prefix) {
-        nucleo::write_prediction_tsv(*prefix + ".tsv", split, ev.predictions);
-        nucleo::write_prediction_gff3(*prefix + ".gff3", split, ev.predictions);
+        write_prediction_tsv(*prefix + ".tsv", split, ev.predictions);
+        write_prediction_gff3(*prefix + ".gff3", split, ev.predictions);
       }
     }
     r["checkpoint"] = ckpt.string();
@@ -381,17 +385,17 @@ int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets
     if (a == "--check") {
       check = true;
     } else if (a == "--records" || a.rfind("--records=", 0) == 0) {
-      if (a == "--records" && i + 1 >= argc) throw nucleo::ConfigError("report: --records needs a directory");
+      if (a == "--records" && i + 1 >= argc) throw ConfigError("report: --records needs a directory");
       dir = a == "--records" ? std::string(argv[++i]) : a.substr(10);
     } else if (a.rfind("--", 0) == 0) {
-      throw nucleo::ConfigError(fmt::format("report: unknown option '{}'\n{}", a, usage));
+      throw ConfigError(fmt::format("report: unknown option '{}'\n{}", a, usage));
     } else {
       files.push_back(a);
     }
   }
-  if (files.empty()) throw nucleo::ConfigError(fmt::format("report: name the Markdown files to update\n{}", usage));
-  if (!sets.empty()) throw nucleo::ConfigError("report takes no --set");
-  if (!std::filesystem::is_directory(dir)) throw nucleo::IoError(fmt::format("{}: not a directory of records", dir.string()));
+  if (files.empty()) throw ConfigError(fmt::format("report: name the Markdown files to update\n{}", usage));
+  if (!sets.empty()) throw ConfigError("report takes no --set");
+  if (!std::filesystem::is_directory(dir)) throw IoError(fmt::format("{}: not a directory of records", dir.string()));
   std::map<std::string, nlohmann::json> records;
   for (const auto& f : std::filesystem::directory_iterator(dir)) {
     if (f.path().extension() != ".json") continue;
@@ -399,16 +403,16 @@ int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets
     try {
       records[f.path().stem().string()] = nlohmann::json::parse(in);
     } catch (const nlohmann::json::parse_error& e) {
-      throw nucleo::IoError(fmt::format("{}: not valid JSON: {}", f.path().string(), e.what()));
+      throw IoError(fmt::format("{}: not valid JSON: {}", f.path().string(), e.what()));
     }
   }
   int stale = 0;
   for (const auto& f : files) {
     std::ifstream in(f, std::ios::binary);
-    if (!in) throw nucleo::IoError(fmt::format("{}: cannot open", f));
+    if (!in) throw IoError(fmt::format("{}: cannot open", f));
     const std::string text((std::istreambuf_iterator<char>(in)), {});
-    const std::string updated = nucleo::update_report_blocks(
-        text, [&](const std::string& spec) { return nucleo::gene_report_block(spec, records); }, f);
+    const std::string updated = update_report_blocks(
+        text, [&](const std::string& spec) { return gene_report_block(spec, records); }, f);
     if (updated == text) {
       fmt::print("{}: up to date\n", f);
     } else if (check) {
@@ -426,7 +430,7 @@ int cmd_report(int argc, const char** argv, const std::vector<std::string>& sets
 
 int main(int argc, const char** argv) {
   try {
-    const auto sets = nucleo::take_set_overrides(argc, argv);
+    const auto sets = take_set_overrides(argc, argv);
     if (argc < 2 || std::string(argv[1]) == "--help" || std::string(argv[1]) == "-h") {
       std::cout << kUsage;
       return argc < 2 ? 2 : 0;
@@ -440,7 +444,7 @@ int main(int argc, const char** argv) {
     if (cmd == "report") return cmd_report(argc, argv, sets);
     std::cerr << "nucleo-gene-finding: unknown command '" << cmd << "'\n\n" << kUsage;
     return 2;
-  } catch (const nucleo::Interrupted& e) {  // compare, evaluate, sample-efficiency: as pretrain/finetune
+  } catch (const Interrupted& e) {  // compare, evaluate, sample-efficiency: as pretrain/finetune
     std::cerr << "nucleo-gene-finding: " << e.what() << "\n";
     return e.exit_code();
   } catch (const std::exception& e) {

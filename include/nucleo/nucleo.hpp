@@ -1,6 +1,7 @@
 #pragma once
 /// nucleo: header-only C++20 deep learning for DNA sequence models. Including this umbrella header
-/// brings in the whole public API; each header can also be included on its own.
+/// brings in the whole library; each header can also be included on its own. The applications
+/// (experiments, command lines, annotate) are not part of it: they live in apps/nucleo_apps/.
 /// Not included here: nucleo/data/hdf5_labels.hpp (needs HDF5: link nucleo::hdf5) and
 /// nucleo/core/gpu_device.hpp (CUDA translation units only).
 #include "nucleo/version.hpp"
@@ -27,6 +28,7 @@
 #include "nucleo/layers/resnet_encoder.hpp"
 #include "nucleo/layers/sequential.hpp"
 
+#include "nucleo/heads/activation.hpp"
 #include "nucleo/heads/mlm_head.hpp"
 #include "nucleo/heads/sequence_classifier.hpp"
 #include "nucleo/heads/token_classifier.hpp"
@@ -34,7 +36,6 @@
 #include "nucleo/losses/bce_with_logits.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
 #include "nucleo/losses/cross_entropy.hpp"
-#include "nucleo/losses/gene_grammar_decoder.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
 #include "nucleo/losses/masked_cross_entropy.hpp"
 #include "nucleo/losses/reduction.hpp"
@@ -49,11 +50,7 @@
 #include "nucleo/data/fasta.hpp"
 #include "nucleo/data/fasta_index.hpp"
 #include "nucleo/data/genbank.hpp"
-#include "nucleo/data/gene_dataset.hpp"
-#include "nucleo/data/gene_labels.hpp"
 #include "nucleo/data/gene_structure.hpp"
-#include "nucleo/data/genome_loci.hpp"
-#include "nucleo/data/gff3_writer.hpp"
 #include "nucleo/data/gff.hpp"
 #include "nucleo/data/mlm_masking.hpp"
 #include "nucleo/data/prefetcher.hpp"
@@ -66,12 +63,19 @@
 #include "nucleo/metrics/auprc.hpp"
 #include "nucleo/metrics/auroc.hpp"
 #include "nucleo/metrics/confusion_matrix.hpp"
-#include "nucleo/metrics/gene_prediction_score.hpp"
-#include "nucleo/metrics/gene_structure_score.hpp"
 #include "nucleo/metrics/mcc.hpp"
 #include "nucleo/metrics/per_label_report.hpp"
 #include "nucleo/metrics/score_collector.hpp"
 
+#include "nucleo/genes/gene_dataset.hpp"
+#include "nucleo/genes/gene_grammar_decoder.hpp"
+#include "nucleo/genes/gene_labels.hpp"
+#include "nucleo/genes/gene_prediction_score.hpp"
+#include "nucleo/genes/gene_structure_score.hpp"
+#include "nucleo/genes/genome_loci.hpp"
+#include "nucleo/genes/gff3_writer.hpp"
+
+#include "nucleo/train/interrupted.hpp"
 #include "nucleo/train/learning_curve_svg.hpp"
 #include "nucleo/train/line_plot_svg.hpp"
 #include "nucleo/train/metrics_log.hpp"
@@ -79,16 +83,3 @@
 #include "nucleo/train/trainer.hpp"
 
 #include "nucleo/io/checkpoint.hpp"
-#include "nucleo/io/cli.hpp"
-#include "nucleo/train/model_zoo.hpp"
-#include "nucleo/train/stage_config.hpp"
-#include "nucleo/train/pretrain_mlm.hpp"
-#include "nucleo/train/gene_model.hpp"
-#include "nucleo/train/finetune_gene.hpp"
-#include "nucleo/train/experiment_config.hpp"
-#include "nucleo/train/gene_experiment.hpp"
-#include "nucleo/train/gene_sample_efficiency.hpp"
-#include "nucleo/train/annotate.hpp"
-#include "nucleo/train/finetune_multilabel.hpp"
-#include "nucleo/train/multilabel_experiment.hpp"
-#include "nucleo/train/multilabel_cli.hpp"

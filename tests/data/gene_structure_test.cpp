@@ -2,7 +2,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "nucleo/data/gene_labels.hpp"
+#include "nucleo/genes/gene_labels.hpp"
 #include "nucleo/data/genbank.hpp"
 #include "nucleo/data/gff.hpp"
 

@@ -3,9 +3,9 @@
 #include <catch2/catch.hpp>
 
 #include "data/temp_dir.hpp"
-#include "nucleo/data/gene_labels.hpp"
+#include "nucleo/genes/gene_labels.hpp"
 #include "nucleo/data/genbank.hpp"
-#include "nucleo/data/gff3_writer.hpp"
+#include "nucleo/genes/gff3_writer.hpp"
 
 #include <algorithm>
 #include <sstream>

@@ -7,15 +7,15 @@
 #include <cstdint>
 #include <string>
 
-#include "nucleo/train/experiment_config.hpp"
-#include "nucleo/train/gene_experiment.hpp"
-#include "nucleo/train/stage_config.hpp"
+#include "nucleo_apps/experiment_config.hpp"
+#include "nucleo_apps/gene_experiment.hpp"
+#include "nucleo_apps/stage_config.hpp"
 
 namespace {
 
 void use(const nlohmann::json& cfg) {
-  cfg.at("pretrain").get<nucleo::StageConfig>();
-  cfg.at("finetune").get<nucleo::StageConfig>();
+  cfg.at("pretrain").get<nucleo::apps::StageConfig>();
+  cfg.at("finetune").get<nucleo::apps::StageConfig>();
   nucleo::masking_from_config(cfg);
   nucleo::activation_from_config(cfg);
   nucleo::arms_from_config(cfg, nucleo::gene_arm_names());

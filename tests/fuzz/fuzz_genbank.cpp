@@ -4,7 +4,7 @@
 #include <sstream>
 #include <string>
 
-#include "nucleo/data/gene_labels.hpp"
+#include "nucleo/genes/gene_labels.hpp"
 #include "nucleo/data/genbank.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

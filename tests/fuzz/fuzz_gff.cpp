@@ -3,7 +3,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nucleo/data/gene_labels.hpp"
+#include "nucleo/genes/gene_labels.hpp"
 #include "nucleo/data/gff.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

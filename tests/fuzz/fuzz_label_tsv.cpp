@@ -5,7 +5,7 @@
 #include <sstream>
 #include <string>
 
-#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/genes/gene_dataset.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::vector<nucleo::GeneExample> rows;

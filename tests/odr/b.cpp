@@ -1,4 +1,5 @@
 #include "nucleo/nucleo.hpp"
+#include "nucleo_apps/all.hpp"
 
 #include <string>
 

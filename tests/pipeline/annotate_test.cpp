@@ -1,7 +1,7 @@
 // Annotation wiring: a TinyEncoder GeneModel (random init, CRF) saved as a fine-tuned checkpoint,
 // then annotate_fasta on a 2-record FASTA (one record longer than the chunk): the GFF3 parses with
 // nucleo's reader and is consistent, the TSV reads back, and the labels equal GeneModel::predict.
-#include "nucleo/train/annotate.hpp"
+#include "nucleo_apps/annotate.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -17,10 +17,11 @@
 #include <unistd.h>
 
 #include "data/temp_dir.hpp"
-#include "nucleo/data/gene_dataset.hpp"
+#include "nucleo/genes/gene_dataset.hpp"
 #include "nucleo/data/gff.hpp"
 
 using namespace nucleo;
+using namespace nucleo::apps;
 using nucleo::testing::TempDir;
 
 namespace {
@@ -149,7 +150,7 @@ TEST_CASE("annotate: CRF checkpoint -> GFF3 + TSV on a chunked FASTA", "[pipelin
     const double score = std::stod(c[5]);
     CHECK((score >= 0.0 && score <= 1.0));
     CHECK((c[6] == "+" || c[6] == "-"));
-    const auto id = detail::gff_attribute(c[8], "ID"), par = detail::gff_attribute(c[8], "Parent");
+    const auto id = nucleo::detail::gff_attribute(c[8], "ID"), par = nucleo::detail::gff_attribute(c[8], "Parent");
     REQUIRE(id.size() == 1);
     CHECK(ids.insert(id[0]).second);
     if (c[2] == "gene") {

@@ -1,8 +1,8 @@
 // The gene-finding comparison (gene_experiment.hpp) on SYNTHETIC loci with TinyEncoder and a few
 // steps: equal compute between the arms, results.json, per-arm predictions (TSV and GFF3), the
 // Markdown table; train_subset; the prediction writers on hand-made labels.
-#include "nucleo/train/gene_experiment.hpp"
-#include "nucleo/train/gene_report.hpp"
+#include "nucleo_apps/gene_experiment.hpp"
+#include "nucleo_apps/gene_report.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -22,6 +22,7 @@
 #include <vector>
 
 using namespace nucleo;
+using namespace nucleo::apps;
 using namespace nucleo::testing;
 
 namespace {

@@ -1,7 +1,7 @@
 // Pipeline wiring on a tiny synthetic gene set (SYNTHETIC: random sequences with planted
 // exon/intron structures), TinyEncoder, a few steps: pretrain -> fine-tune (SPT, SPT+CRF, scratch).
-#include "nucleo/train/finetune_gene.hpp"
-#include "nucleo/train/pretrain_mlm.hpp"
+#include "nucleo_apps/finetune_gene.hpp"
+#include "nucleo_apps/pretrain_mlm.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -11,6 +11,7 @@
 #include <fstream>
 
 using namespace nucleo;
+using namespace nucleo::apps;
 
 using namespace nucleo::testing;
 

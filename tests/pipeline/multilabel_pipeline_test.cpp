@@ -1,7 +1,7 @@
 // Multilabel pipeline wiring (train/finetune_multilabel.hpp, train/multilabel_experiment.hpp) on
 // SYNTHETIC data with TinyEncoder and K = 7, a few steps; and the BEND BED + FASTA data path on
 // files written to a temp dir.
-#include "nucleo/train/multilabel_experiment.hpp"
+#include "nucleo_apps/multilabel_experiment.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -9,6 +9,7 @@
 #include <fstream>
 
 using namespace nucleo;
+using namespace nucleo::apps;
 
 namespace {
 nlohmann::json tiny_cpg_config() {

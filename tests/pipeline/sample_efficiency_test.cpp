@@ -1,7 +1,7 @@
 // The sample-efficiency experiment wired end to end on SYNTHETIC loci (TinyEncoder, a few steps):
 // one pretraining shared by every fraction, nested fine-tuning subsets, table, plot, resume, and
 // refusal of an output directory holding another configuration.
-#include "nucleo/train/gene_sample_efficiency.hpp"
+#include "nucleo_apps/gene_sample_efficiency.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -12,6 +12,7 @@
 #include <regex>
 
 using namespace nucleo;
+using namespace nucleo::apps;
 using namespace nucleo::testing;
 
 namespace {

@@ -4,7 +4,8 @@
 // must move exactly the expected counts (nucleotides, exons, genes, splice sites), and the truth written
 // on the genome record (chr2R.2M-7M.fa) and scored in genome context must give exactly the locus-level
 // scores.
-#include "nucleo/metrics/gene_prediction_score.hpp"
+#include "nucleo/genes/gene_prediction_score.hpp"
+#include "nucleo_apps/fly_data.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -14,6 +15,7 @@
 #include "data/temp_dir.hpp"
 
 using namespace nucleo;
+using namespace nucleo::apps;
 using nucleo::testing::TempDir;
 
 namespace {

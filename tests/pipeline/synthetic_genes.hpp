@@ -3,8 +3,8 @@
 // intron with GT..AG, exon) on either strand, in BEND's 9 classes; and the tiny gene-finding
 // configuration and quiet progress the pipeline tests run them with.
 #include "nucleo/core/rng.hpp"
-#include "nucleo/data/gene_dataset.hpp"
-#include "nucleo/train/gene_experiment.hpp"
+#include "nucleo/genes/gene_dataset.hpp"
+#include "nucleo_apps/gene_experiment.hpp"
 #include "nucleo/train/progress.hpp"
 
 #include <nlohmann/json.hpp>
@@ -52,7 +52,7 @@ inline std::vector<GeneExample> named(std::vector<GeneExample> v, const std::str
 
 // The default gene-finding configuration shrunk to the tiny model and 4 steps per stage.
 inline nlohmann::json tiny_gene_config() {
-  nlohmann::json cfg = default_gene_config();
+  nlohmann::json cfg = apps::default_gene_config();
   for (const char* stage : {"pretrain", "finetune"}) {
     cfg[stage]["steps"] = 4;
     cfg[stage]["batch_size"] = 4;

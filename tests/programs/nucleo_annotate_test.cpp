@@ -3,10 +3,11 @@
 #include <catch2/catch.hpp>
 
 #include "data/temp_dir.hpp"
-#include "nucleo/train/annotate.hpp"
+#include "nucleo_apps/annotate.hpp"
 #include "programs/program_runner.hpp"
 
 using namespace nucleo;
+using namespace nucleo::apps;
 using namespace nucleo::testing;
 namespace fs = std::filesystem;
 

@@ -1,52 +1,11 @@
 #pragma once
-// Not API: small layers used inside the task heads (heads/token_classifier.hpp,
-// heads/sequence_classifier.hpp). `nucleo::Activation` itself is public (a head constructor option).
+// Not API: the pooling layer inside heads/sequence_classifier.hpp.
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/detail/batch_tiles.hpp"
-#include "nucleo/layers/gelu.hpp"
-#include "nucleo/layers/relu.hpp"
-
-#include <string_view>
 
 namespace nucleo {
 
-/// Activation of a task head. BEND's code uses GELU (bend/models/downstream.py:138-147); its
-/// docstring and the SPT paper say ReLU.
-enum class Activation { gelu, relu };
-
-inline std::string_view activation_name(Activation a) { return a == Activation::gelu ? "gelu" : "relu"; }
-
 namespace detail {
-
-/// GELU or ReLU, chosen at run time. Shape-preserving, no params.
-template <class Scalar>
-class SwitchableActivation {
- public:
-  using scalar_type = Scalar;
-  using Tensor = Tensor3<Scalar>;
-  static constexpr int in_channels = any_channels;
-  static constexpr int out_channels = any_channels;
-
-  explicit SwitchableActivation(Activation a = Activation::gelu) : a_(a) {}
-  std::string_view name() const { return activation_name(a_); }
-  Activation kind() const { return a_; }
-
-  template <class Ctx>
-  void forward(Ctx& ctx, const Tensor& x, Tensor& y) {
-    if (a_ == Activation::gelu) gelu_.forward(ctx, x, y); else relu_.forward(ctx, x, y);
-  }
-  template <class Ctx>
-  void backward(Ctx& ctx, const Tensor& x, const Tensor& dy, Tensor& dx) {
-    if (a_ == Activation::gelu) gelu_.backward(ctx, x, dy, dx); else relu_.backward(ctx, x, dy, dx);
-  }
-  template <class V>
-  void visit_params(V&&) {}
-
- private:
-  Activation a_;
-  GELU<Scalar> gelu_;
-  ReLU<Scalar> relu_;
-};
 
 /// Mean over each sequence's valid positions: [B, C, L] -> [B, C, 1],
 /// y[b, c, 0] = (1/len_b) sum_{l < len_b} x[b, c, l] (0 if len_b == 0).

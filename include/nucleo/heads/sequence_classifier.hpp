@@ -12,6 +12,7 @@
 /// multilabel inputs all have length 512, so there is no difference there).
 /// Init (`init(rng)`): PyTorch defaults, U(+-1/sqrt(fan_in)).
 #include "nucleo/detail/head_layers.hpp"
+#include "nucleo/heads/activation.hpp"
 #include "nucleo/layers/dilated_conv1d.hpp"
 #include "nucleo/layers/linear.hpp"
 #include "nucleo/layers/sequential.hpp"
@@ -34,8 +35,8 @@ class SequenceClassifier : public detail::SequenceClassifierBase<C, K, Hidden, S
 
   /// Zero weights until init(rng).
   explicit SequenceClassifier(Activation act = Activation::gelu)
-      : Base(DilatedConv1D<C, Hidden, 3, Scalar>(1), detail::SwitchableActivation<Scalar>(act),
-             DilatedConv1D<Hidden, Hidden, 3, Scalar>(1), detail::SwitchableActivation<Scalar>(act),
+      : Base(DilatedConv1D<C, Hidden, 3, Scalar>(1), SwitchableActivation<Scalar>(act),
+             DilatedConv1D<Hidden, Hidden, 3, Scalar>(1), SwitchableActivation<Scalar>(act),
              detail::MaskedMeanPool<Scalar>(), Linear<Hidden, K, Scalar>()),
         act_(act) {}
   explicit SequenceClassifier(Rng& rng, Activation act = Activation::gelu) : SequenceClassifier(act) { init(rng); }

@@ -8,7 +8,7 @@
 /// Shapes: [B, C, L] -> logits [B, K, L] (zero at padded positions). Params:
 ///   "0.weight" {H, C, 3}, "0.bias" {H}, "2.weight" {H, H, 3}, "2.bias" {H}, "4.weight" {K, H}, "4.bias" {K}.
 /// Init (`init(rng)`): PyTorch defaults (BEND's head is a plain nn.Module): U(+-1/sqrt(fan_in)).
-#include "nucleo/detail/head_layers.hpp"
+#include "nucleo/heads/activation.hpp"
 #include "nucleo/layers/dilated_conv1d.hpp"
 #include "nucleo/layers/linear.hpp"
 #include "nucleo/layers/sequential.hpp"
@@ -30,8 +30,8 @@ class TokenClassifier : public detail::TokenClassifierBase<C, K, Hidden, Scalar>
 
   /// Zero weights until init(rng).
   explicit TokenClassifier(Activation act = Activation::gelu)
-      : Base(DilatedConv1D<C, Hidden, 3, Scalar>(1), detail::SwitchableActivation<Scalar>(act),
-             DilatedConv1D<Hidden, Hidden, 3, Scalar>(1), detail::SwitchableActivation<Scalar>(act),
+      : Base(DilatedConv1D<C, Hidden, 3, Scalar>(1), SwitchableActivation<Scalar>(act),
+             DilatedConv1D<Hidden, Hidden, 3, Scalar>(1), SwitchableActivation<Scalar>(act),
              Linear<Hidden, K, Scalar>()),
         act_(act) {}
   explicit TokenClassifier(Rng& rng, Activation act = Activation::gelu) : TokenClassifier(act) { init(rng); }

@@ -1,0 +1,541 @@
+#pragma once
+/// The gene-finding experiment of the paper (Table 1, first column) as library code, so that the
+/// example program stays a thin command-line layer:
+///
+///   arms (config "arms"; all share the data, the model size and the fine-tuning settings)
+///     spt                      MLM pretraining on the training loci (P steps), then fine-tuning (F steps)
+///     spt_crf                  the same pretrained encoder, fine-tuned with the linear-chain CRF (F steps)
+///     scratch                  no pretraining, P + F fine-tuning steps: equal compute with spt
+///     scratch_crf              no pretraining, P + F fine-tuning steps with the CRF: equal compute
+///                              with spt_crf, so that SPT's own effect with a CRF is measured
+///     scratch_finetune_budget  no pretraining, F steps: the fine-tuning budget alone
+///   One MLM step and one fine-tuning step process the same number of nucleotides through the
+///   same encoder (the heads differ by a few percent of the FLOPs), so "equal compute" is counted
+///   in optimizer steps over the same batch shape (docs/results.md).
+///
+///   data  the default fly set (augustus-doc: train 486 loci, test 100) with 10% of the training
+///         loci carved out for validation, or GenBank files given in the config; with
+///         `data.train_fraction` < 1, fine-tuning uses that fraction of the training loci (chosen
+///         by a hash of the locus name, nested: 10% is inside 25%), pretraining always all of them.
+///         Empty validation or test splits are refused (choosing and scoring need both).
+///
+///   scoring  each arm's checkpoint and decoder setting are chosen on the validation loci, and the
+///         test loci are scored once with that choice (gene_decoder_selection.hpp); with
+///         "genome.enabled" the same is done in genome context: the genome the loci were cut from
+///         (augustus-doc's chr2R.2M-7M.fa for the fly set, or "genome.fasta") is predicted whole
+///         and scored inside the loci.
+///
+///   seeds "seeds": N runs the whole compare N times, replicate k with the stage seeds + k, each in
+///         its own directory seed-<finetune seed>; the results hold every run and, per arm, the
+///         mean and standard deviation of each figure over the runs.
+///
+/// Output directory: config.json, results.json (the record: configuration, every run, the
+/// summary), results.md (the tables), seed-<s>/ per run: config.json, pretrain/, <arm>/
+/// (checkpoints, metrics, learning curves, test_predictions.tsv/.gff3 of the chosen decoder,
+/// genome_predictions.gff3 in genome context), results.json. Rerunning the same configuration
+/// resumes: finished arms are kept as they are, an interrupted one continues from its checkpoint.
+#include "nucleo/core/context.hpp"
+#include "nucleo/genes/gene_dataset.hpp"
+#include "nucleo_apps/fly_data.hpp"
+#include "nucleo/genes/gff3_writer.hpp"
+#include "nucleo/data/mlm_masking.hpp"
+#include "nucleo_apps/experiment_config.hpp"
+#include "nucleo_apps/finetune_gene.hpp"
+#include "nucleo_apps/gene_decoder_selection.hpp"
+#include "nucleo_apps/gene_model.hpp"
+#include "nucleo_apps/model_zoo.hpp"
+#include "nucleo_apps/pretrain_mlm.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace nucleo::apps {
+
+inline nlohmann::json default_gene_config() {
+  StageConfig pre, fin;
+  pre.steps = 300;
+  fin.steps = 300;
+  nlohmann::json j;
+  j["task"] = "gene_finding";
+  j["description"] = "";
+  j["model"] = "small";
+  j["threads"] = 0;
+  j["seeds"] = 1;  // replicates of the whole compare (stage seeds + 0, 1, ...)
+  // genome context: the genome the loci were cut from ("" = the fly genome for the default data)
+  j["genome"] = {{"enabled", false}, {"fasta", ""}};
+  j["data"] = {{"train", ""}, {"test", ""}, {"valid_percent", 10}, {"train_fraction", 1.0}};
+  j["pretrain"] = pre;
+  j["finetune"] = fin;
+  j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
+  j["head_activation"] = "gelu";
+  j["crf_ce_weight"] = 1.0;
+  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}, {"gene_penalty", 0.0}, {"one_gene_per_record", false}, {"deep_intron_penalty", nullptr},
+                  // compare: the decoder settings scanned per arm, chosen by valid MCC (decoder_grid_from_config)
+                  {"select", {{"enabled", true},
+                              {"gene_penalty", {0.0, 160.0, 640.0, 2560.0}},
+                              {"deep_intron_penalty", {nullptr, 80.0, 320.0, 1280.0}},
+                              {"one_gene_per_record", {false, true}}}}};
+  j["arms"] = {"scratch", "scratch_crf", "spt", "spt_crf", "scratch_finetune_budget"};
+  j["sample_efficiency"] = {{"fractions", {0.1, 0.25, 1.0}}};  // only the sample-efficiency command reads it
+  return j;
+}
+
+inline const std::vector<std::string>& gene_arm_names() {
+  static const std::vector<std::string> names = {"scratch", "scratch_crf", "spt", "spt_crf", "scratch_finetune_budget"};
+  return names;
+}
+
+/// A readable name of an arm for tables and legends.
+inline std::string gene_arm_title(const std::string& arm) {
+  if (arm == "spt") return "SPT";
+  if (arm == "spt_crf") return "SPT + CRF";
+  if (arm == "scratch") return "scratch (equal compute)";
+  if (arm == "scratch_crf") return "scratch + CRF (equal compute)";
+  if (arm == "scratch_finetune_budget") return "scratch (fine-tuning budget)";
+  return arm;
+}
+
+/// The data of a configuration: the fly set by default, else the GenBank files it names.
+inline GeneDataset load_gene_data(const nlohmann::json& cfg) {
+  const auto& d = cfg.at("data");
+  const int vp = d.at("valid_percent").get<int>();
+  const std::string train = d.at("train").get<std::string>(), test = d.at("test").get<std::string>();
+  if (train.empty() && test.empty()) return load_fly_dataset(vp);
+  if (train.empty() || test.empty()) throw ConfigError("data.train and data.test must be given together");
+  return GeneDataset::load(GeneDataFiles{train, test}, vp);
+}
+
+/// Refuses data that cannot be chosen on or scored: no training, validation or test loci.
+inline void check_gene_splits(const nlohmann::json& cfg, const GeneDataset& data) {
+  const auto& d = cfg.at("data");
+  const std::string train = d.at("train").get<std::string>().empty() ? std::string("the fly set's genes.gb.train")
+                                                                      : d.at("train").get<std::string>();
+  if (data.train().empty()) throw ConfigError(fmt::format("{}: no training loci", train));
+  if (data.valid().empty())
+    throw ConfigError(fmt::format("data.valid_percent = {} leaves no validation loci in {} (checkpoints and decoder "
+                                  "settings are chosen on them; use 1..99)",
+                                  d.at("valid_percent").get<int>(), train));
+  if (data.test().empty())
+    throw ConfigError(fmt::format("{}: no test loci to score", d.at("test").get<std::string>().empty()
+                                                                   ? std::string("the fly set's genes.gb.test")
+                                                                   : d.at("test").get<std::string>()));
+}
+
+/// The configuration's "seeds" (replicates of the compare), checked: an integer >= 1.
+inline int gene_seed_count(const nlohmann::json& cfg) {
+  const auto& v = cfg.at("seeds");
+  if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1000)
+    throw ConfigError(fmt::format("seeds must be an integer in 1..1000 (runs of the whole compare), got {}", v.dump()));
+  return v.get<int>();
+}
+
+/// The configuration of replicate `k` (0-based): stage seeds + k, one seed.
+inline nlohmann::json gene_seed_config(const nlohmann::json& cfg, int k) {
+  nlohmann::json c = cfg;
+  c["seeds"] = 1;
+  for (const char* stage : {"pretrain", "finetune"}) c[stage]["seed"] = cfg.at(stage).at("seed").get<std::uint64_t>() + k;
+  return c;
+}
+
+/// The genome of genome-context scoring: none unless genome.enabled; "genome.fasta", or the fly
+/// genome when the data are the default fly set.
+inline std::optional<std::filesystem::path> gene_genome_fasta(const nlohmann::json& cfg) {
+  const auto& g = cfg.at("genome");
+  if (!g.at("enabled").get<bool>()) return std::nullopt;
+  const std::string f = g.at("fasta").get<std::string>();
+  if (!f.empty()) return std::filesystem::path(f);
+  if (!cfg.at("data").at("train").get<std::string>().empty())
+    throw ConfigError("genome.enabled with data.train given: name the genome the loci were cut from in genome.fasta");
+  return find_fly_genome();
+}
+
+/// The loci of `train` whose name hashes below `fraction` (nested across fractions).
+inline std::vector<GeneExample> train_subset(const std::vector<GeneExample>& train, double fraction) {
+  if (checked_train_fraction(fraction) == 1.0) return train;
+  std::vector<GeneExample> out;
+  for (const auto& g : train)
+    if (in_train_fraction(g.name, fraction)) out.push_back(g);
+  if (out.empty())
+    throw ConfigError(fmt::format("data.train_fraction {} leaves none of the {} training loci", fraction, train.size()));
+  return out;
+}
+
+inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
+  GenePredictOptions p;
+  p.window.window = cfg.at("predict").at("window").get<Index>();
+  p.window.overlap = cfg.at("predict").at("overlap").get<Index>();
+  p.window.batch_size = cfg.at("predict").at("batch_size").get<Index>();
+  // Configurations saved before the grammar decoder existed have no "decoder": they used the model's.
+  p.decoder = gene_decoder_from_name(cfg.at("predict").value("decoder", std::string("model")));
+  p.tie_intron_strands = cfg.at("predict").value("tie_intron_strands", false);
+  p.noncoding_ends = cfg.at("predict").value("noncoding_ends", true);
+  p.grammar.gene_penalty = cfg.at("predict").value("gene_penalty", 0.0);
+  p.grammar.one_gene = cfg.at("predict").value("one_gene_per_record", false);
+  if (!(p.grammar.gene_penalty >= 0))
+    throw ConfigError(fmt::format("predict.gene_penalty must be a number >= 0, got {}", p.grammar.gene_penalty));
+  // null (the default): no deep intron stretches; a number >= 0: their price (GeneGrammarOptions).
+  if (const auto d = cfg.at("predict").value("deep_intron_penalty", nlohmann::json()); !d.is_null()) {
+    if (!d.is_number() || !(d.get<double>() >= 0))
+      throw ConfigError(fmt::format("predict.deep_intron_penalty must be null (off) or a number >= 0, got {}", d.dump()));
+    p.grammar.deep_intron_penalty = d.get<double>();
+  }
+  return p;
+}
+
+/// The decoder settings that compare scans for each arm (predict.select): the model decoder, and the
+/// grammar decoder at every combination of the listed gene_penalty, deep_intron_penalty (null: off)
+/// and one_gene_per_record values, each on top of the configuration's predict settings. Empty when
+/// predict.select.enabled is false or the configuration has no predict.select (saved before it).
+inline std::vector<GenePredictOptions> decoder_grid_from_config(const nlohmann::json& cfg) {
+  const GenePredictOptions base = predict_from_config(cfg);
+  std::vector<GenePredictOptions> grid;
+  const auto& pr = cfg.at("predict");
+  if (!pr.contains("select") || !pr.at("select").value("enabled", false)) return grid;
+  const auto& sel = pr.at("select");
+  auto list = [&](const char* key) {
+    const auto& v = sel.at(key);
+    if (!v.is_array() || v.empty())
+      throw ConfigError(fmt::format("predict.select.{} must be a non-empty list, got {}", key, v.dump()));
+    return v;
+  };
+  for (const auto& g : list("gene_penalty"))
+    if (!g.is_number() || !(g.get<double>() >= 0))
+      throw ConfigError(fmt::format("predict.select.gene_penalty: {} is not a number >= 0", g.dump()));
+  for (const auto& d : list("deep_intron_penalty"))
+    if (!d.is_null() && (!d.is_number() || !(d.get<double>() >= 0)))
+      throw ConfigError(fmt::format("predict.select.deep_intron_penalty: {} is neither null (off) nor a number >= 0", d.dump()));
+  for (const auto& b : list("one_gene_per_record"))
+    if (!b.is_boolean()) throw ConfigError(fmt::format("predict.select.one_gene_per_record: {} is not true or false", b.dump()));
+  GenePredictOptions m = base;
+  m.decoder = GeneDecoder::model;
+  grid.push_back(m);
+  for (const auto& b : sel.at("one_gene_per_record"))
+    for (const auto& d : sel.at("deep_intron_penalty"))
+      for (const auto& g : sel.at("gene_penalty")) {
+        GenePredictOptions o = base;
+        o.decoder = GeneDecoder::grammar;
+        o.grammar.gene_penalty = g.get<double>();
+        o.grammar.deep_intron_penalty = d.is_null() ? std::nullopt : std::optional<double>(d.get<double>());
+        o.grammar.one_gene = b.get<bool>();
+        grid.push_back(o);
+      }
+  return grid;
+}
+
+/// Write per-locus predictions as `id<TAB>sequence<TAB>labels` (the export format of nucleo-data).
+inline void write_prediction_tsv(const std::filesystem::path& path, std::span<const GeneExample> loci,
+                                 const std::vector<GenePrediction>& predictions) {
+  std::vector<GeneExample> rows;
+  rows.reserve(loci.size());
+  for (std::size_t i = 0; i < loci.size() && i < predictions.size(); ++i)
+    rows.push_back(GeneExample{loci[i].name, loci[i].sequence, predictions[i].labels});
+  write_label_tsv(path, rows);
+}
+
+/// Write predictions as GFF3 genes (gene, mRNA, CDS with phase and mean confidence): prediction i
+/// belongs to `records[i]` (loci, GeneExample, or genome records, FastaRecord: anything with a name).
+template <class Records>
+Gff3Summary write_prediction_gff3(const std::filesystem::path& path, const Records& records,
+                                  const std::vector<GenePrediction>& predictions) {
+  std::ostringstream out;
+  write_gff3_header(out);
+  Gff3Options o;
+  Gff3Summary total;
+  for (std::size_t i = 0; i < std::size(records) && i < predictions.size(); ++i) {
+    const Gff3Summary s = write_gene_gff3(out, records[i].name, predictions[i].labels, predictions[i].confidence, o);
+    o.first_gene = s.next_gene;
+    total.merge(s);
+  }
+  nucleo::detail::write_file_atomic(path, out.str());
+  return total;
+}
+
+/// Every check of a compare configuration that needs no training (arms, stage settings, decoder
+/// settings, the splits): a ConfigError before anything is trained or any directory is claimed.
+/// Returns the arms.
+inline std::vector<std::string> check_gene_compare_config(const nlohmann::json& cfg, const GeneDataset& data) {
+  const auto arms = arms_from_config(cfg, gene_arm_names());
+  (void)cfg.at("pretrain").get<StageConfig>();
+  (void)cfg.at("finetune").get<StageConfig>();
+  (void)train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
+  (void)decoder_grid_from_config(cfg);  // and predict_from_config
+  check_gene_splits(cfg, data);
+  return arms;
+}
+
+/// Run the arms of `cfg` into `out` (one run, the stage seeds of `cfg`) and return results.json's
+/// content. With `shared_pretrain` (an SPT stage already run on all training loci, e.g. by the
+/// sample-efficiency experiment) the spt arms start from it instead of pretraining into
+/// `out`/pretrain. With `genome`, every arm is also chosen and scored in genome context.
+/// `provenance` (command line, machine, versions) is stored with the results.
+template <class Encoder>
+nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
+                                const std::filesystem::path& out, ProgressOptions progress = {},
+                                const StageResult* shared_pretrain = nullptr, const GeneGenome* genome = nullptr,
+                                const nlohmann::json& provenance = nullptr) {
+  const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
+  const StageConfig fin = cfg.at("finetune").get<StageConfig>();
+  const auto arms = check_gene_compare_config(cfg, data);
+  const auto fine_train = train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
+  const std::vector<GenePredictOptions> decoder_grid = decoder_grid_from_config(cfg);
+  // Only a configuration that passed every check above is saved (and claims `out`).
+  claim_output_dir(out, cfg);
+
+  // Arms finished by an earlier run of this configuration are kept as they are.
+  nlohmann::json previous;
+  if (std::filesystem::exists(out / "results.json")) {
+    std::ifstream in(out / "results.json");
+    previous = nlohmann::json::parse(in, nullptr, /*allow_exceptions=*/false);
+  }
+  auto finished = [&](const std::string& arm) {
+    return previous.is_object() && previous.contains("arms") && previous["arms"].contains(arm) &&
+           previous["arms"][arm].contains("test_mcc");
+  };
+
+  nlohmann::json results;
+  results["task"] = "gene_finding";
+  results["data"] = {{"source", cfg.at("data").at("train").get<std::string>().empty()
+                                    ? "Drosophila melanogaster genes from Debian augustus-doc (real data)"
+                                    : cfg.at("data").at("train").get<std::string>()},
+                     {"train_loci", data.train().size()},
+                     {"finetune_loci", fine_train.size()},
+                     {"valid_loci", data.valid().size()},
+                     {"test_loci", data.test().size()}};
+  if (genome)
+    results["genome"] = {{"fasta", genome->fasta.filename().string()},
+                         {"records", genome->records.size()},
+                         {"nucleotides", genome->nucleotides()}};
+  results["model"] = cfg.at("model");
+  results["threads"] = ctx.threads();
+  results["seeds"] = {{"pretrain", pre.seed}, {"finetune", fin.seed}};
+  results["provenance"] = previous.is_object() && previous.contains("provenance") ? previous["provenance"] : provenance;
+  results["arms"] = nlohmann::json::object();
+  results["arm_order"] = arms;  // JSON objects are sorted by key; tables follow the configuration's order
+
+  std::optional<StageResult> pretrained;
+  const bool need_pretrain = std::any_of(arms.begin(), arms.end(), [&](const std::string& a) {
+    return a.rfind("spt", 0) == 0 && !finished(a);
+  });
+  if (need_pretrain && shared_pretrain) {
+    pretrained = *shared_pretrain;
+    results["pretrain"] = pretrained->summary;
+  } else if (need_pretrain) {
+    fmt::print(stderr, "== SPT: MLM pretraining on the {} training loci ({} steps)\n", data.train().size(), pre.steps);
+    pretrained = pretrain_mlm<Encoder>(ctx, gene_examples(data.train()), gene_examples(data.valid()), pre,
+                                       masking_from_config(cfg), out / "pretrain", cfg, progress);
+    results["pretrain"] = pretrained->summary;
+  } else if (previous.is_object() && previous.contains("pretrain")) {
+    results["pretrain"] = previous["pretrain"];
+  }
+
+  for (const auto& arm : arms) {
+    if (finished(arm)) {
+      fmt::print(stderr, "== arm {}: finished earlier, kept ({})\n", arm, (out / "results.json").string());
+      results["arms"][arm] = previous["arms"][arm];
+      continue;
+    }
+    GeneFinetuneOptions fo;
+    fo.stage = fin;
+    fo.crf = arm == "spt_crf" || arm == "scratch_crf";
+    fo.crf_ce_weight = cfg.at("crf_ce_weight").get<double>();
+    fo.head_activation = activation_from_config(cfg);
+    fo.predict = predict_from_config(cfg);
+    fo.decoder_grid = decoder_grid;
+    fo.genome = genome;
+    fo.progress = progress;
+    std::int64_t total = fin.steps;
+    if (arm == "spt" || arm == "spt_crf") {
+      fo.init_checkpoint = pretrained->best_checkpoint;
+      total += pre.steps;
+    } else if (arm == "scratch" || arm == "scratch_crf") {
+      fo.stage.steps = fin.steps + pre.steps;
+      total = fo.stage.steps;
+    }
+    fmt::print(stderr, "== arm {}: {} fine-tuning steps{}{}\n", arm, fo.stage.steps,
+               fo.init_checkpoint ? " from the SPT encoder" : " from scratch", fo.crf ? ", with the CRF" : "");
+    GeneEvaluation test_ev;
+    std::vector<GenePrediction> genome_pred;
+    const StageResult r =
+        finetune_gene<Encoder>(ctx, fine_train, data.valid(), data.test(), fo, out / arm, cfg, &test_ev, &genome_pred);
+    if (!test_ev.predictions.empty()) {  // the chosen checkpoint, decoded as the validation loci chose
+      write_prediction_tsv(out / arm / "test_predictions.tsv", data.test(), test_ev.predictions);
+      write_prediction_gff3(out / arm / "test_predictions.gff3", data.test(), test_ev.predictions);
+    }
+    if (genome && !genome_pred.empty()) write_prediction_gff3(out / arm / "genome_predictions.gff3", genome->records, genome_pred);
+    nlohmann::json row = r.summary;
+    row["total_steps"] = total;
+    row["finetune_steps"] = fo.stage.steps;
+    row["pretrain_steps"] = fo.init_checkpoint ? pre.steps : 0;
+    if (pretrained && fo.init_checkpoint) row["seconds_with_pretrain"] = r.seconds + pretrained->seconds;
+    results["arms"][arm] = row;
+    nucleo::detail::write_file_atomic(out / "results.json", results.dump(2) + "\n");
+  }
+  nucleo::detail::write_file_atomic(out / "results.json", results.dump(2) + "\n");
+  return results;
+}
+
+/// The figures summarised over seeds: name and where each lies in an arm's results.
+inline const std::vector<std::pair<std::string, std::string>>& gene_compare_figures() {
+  static const std::vector<std::pair<std::string, std::string>> f = {
+      {"valid_mcc", "/valid_mcc"},  // the checkpoint's, model decoder
+      {"locus.valid_mcc", "/decoder_selection/valid_mcc"},
+      {"locus.test_mcc", "/test/mcc"},
+      {"locus.test_mcc_short", "/test/mcc_short_loci"},
+      {"locus.exon_f1", "/test/structure/exon/f1"},
+      {"locus.exon_sensitivity", "/test/structure/exon/sensitivity"},
+      {"locus.exon_precision", "/test/structure/exon/precision"},
+      {"locus.gene_f1", "/test/structure/gene/f1"},
+      {"locus.genes_found", "/test/structure/gene/found"},
+      {"locus.donor_f1", "/test/structure/donor/f1"},
+      {"locus.acceptor_f1", "/test/structure/acceptor/f1"},
+      {"genome.valid_mcc", "/genome/valid_mcc"},
+      {"genome.test_mcc", "/genome/test/mcc"},
+      {"genome.test_mcc_short", "/genome/test/mcc_short_loci"},
+      {"genome.exon_f1", "/genome/test/structure/exon/f1"},
+      {"genome.gene_f1", "/genome/test/structure/gene/f1"},
+      {"genome.genes_found", "/genome/test/structure/gene/found"},
+      {"genome.donor_f1", "/genome/test/structure/donor/f1"},
+      {"genome.acceptor_f1", "/genome/test/structure/acceptor/f1"},
+      {"seconds", "/seconds"},
+      {"seconds_with_pretrain", "/seconds_with_pretrain"},
+  };
+  return f;
+}
+
+/// Mean, sample standard deviation (n - 1; null for one value), n and the values.
+inline nlohmann::json mean_sd_json(const std::vector<double>& v) {
+  nlohmann::json j;
+  const double n = static_cast<double>(v.size());
+  double mean = 0;
+  for (double x : v) mean += x;
+  mean /= n;
+  double ss = 0;
+  for (double x : v) ss += (x - mean) * (x - mean);
+  j["mean"] = mean;
+  j["sd"] = v.size() > 1 ? nlohmann::json(std::sqrt(ss / (n - 1))) : nlohmann::json(nullptr);
+  j["n"] = v.size();
+  j["values"] = v;
+  return j;
+}
+
+/// An arm's results as the record keeps them: every figure, and the test evaluations whole (per-class
+/// figures, confusion matrices); the decoder scans keep each setting's label and validation figures
+/// (the seed directory's results.json keeps the rest).
+inline nlohmann::json record_arm_row(nlohmann::json row) {
+  auto slim_selection = [](nlohmann::json& sel) {
+    for (auto& r : sel["grid"]) r.erase("setting");
+    if (sel.contains("valid"))
+      sel["valid"] = {{"mcc", sel["valid"]["mcc"]}, {"mcc_short_loci", sel["valid"]["mcc_short_loci"]},
+                      {"structure", sel["valid"]["structure"]}};
+  };
+  if (row.contains("decoder_selection")) slim_selection(row["decoder_selection"]);
+  if (row.contains("genome")) slim_selection(row["genome"]);
+  return row;
+}
+
+/// The record of a compare over seeds: the configuration, every run (results.json of each seed
+/// directory, arms as record_arm_row keeps them), and per arm the mean and standard deviation of
+/// each figure (gene_compare_figures) and the decoder each run chose.
+inline nlohmann::json gene_compare_record(const nlohmann::json& cfg, const std::vector<nlohmann::json>& runs,
+                                          int seeds_planned, const nlohmann::json& provenance) {
+  nlohmann::json rec;
+  rec["kind"] = "gene_finding_compare";
+  rec["description"] = cfg.at("description");
+  rec["config"] = cfg;
+  rec["provenance"] = provenance;
+  rec["seeds_planned"] = seeds_planned;
+  rec["complete"] = static_cast<int>(runs.size()) == seeds_planned;
+  rec["arm_order"] = cfg.at("arms");
+  rec["runs"] = nlohmann::json::array();
+  for (nlohmann::json r : runs) {
+    for (auto& [arm, row] : r["arms"].items()) row = record_arm_row(row);
+    rec["runs"].push_back(std::move(r));
+  }
+  nlohmann::json summary = nlohmann::json::object();
+  for (const auto& arm_name : cfg.at("arms")) {
+    const std::string arm = arm_name.get<std::string>();
+    nlohmann::json a = nlohmann::json::object();
+    for (const auto& [name, where] : gene_compare_figures()) {
+      std::vector<double> v;
+      for (const auto& r : runs) {
+        if (!r.at("arms").contains(arm)) continue;
+        const auto ptr = nlohmann::json::json_pointer(where);
+        if (r.at("arms").at(arm).contains(ptr) && r.at("arms").at(arm).at(ptr).is_number())
+          v.push_back(r.at("arms").at(arm).at(ptr).get<double>());
+      }
+      if (!v.empty()) a[name] = mean_sd_json(v);
+    }
+    nlohmann::json locus = nlohmann::json::array(), genome = nlohmann::json::array();
+    for (const auto& r : runs) {
+      if (!r.at("arms").contains(arm)) continue;
+      const auto& row = r.at("arms").at(arm);
+      locus.push_back(row.contains("decoder_selection") ? row["decoder_selection"]["label"] : nlohmann::json(nullptr));
+      genome.push_back(row.contains("genome") ? row["genome"]["label"] : nlohmann::json(nullptr));
+    }
+    a["locus.decoder"] = locus;
+    a["genome.decoder"] = genome;
+    summary[arm] = a;
+  }
+  rec["summary"] = summary;
+  return rec;
+}
+
+/// The seeds of a compare: replicate k runs with the stage seeds + k (gene_seed_config) in
+/// `out`/seed-<finetune seed>. With `only_seed`, only the replicate of that finetune seed is run
+/// (seeds can run in parallel processes; a later run without it collects them). Returns the record
+/// (gene_compare_record), also written as `out`/results.json.
+template <class Encoder>
+nlohmann::json run_gene_compare_seeds(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
+                                      const std::filesystem::path& out, ProgressOptions progress = {},
+                                      const nlohmann::json& provenance = nullptr,
+                                      std::optional<std::uint64_t> only_seed = std::nullopt) {
+  const int n = gene_seed_count(cfg);
+  (void)check_gene_compare_config(cfg, data);
+  const std::uint64_t first = cfg.at("finetune").at("seed").get<std::uint64_t>();
+  if (only_seed && (*only_seed < first || *only_seed >= first + static_cast<std::uint64_t>(n)))
+    throw ConfigError(fmt::format("--only-seed {}: the configuration runs seeds {}..{} (finetune.seed + 0..seeds-1)",
+                                  *only_seed, first, first + static_cast<std::uint64_t>(n) - 1));
+  std::optional<GeneGenome> genome;
+  if (const auto fasta = gene_genome_fasta(cfg)) {
+    genome = GeneGenome::load(*fasta, data.valid(), data.test());
+    fmt::print(stderr, "genome context: {} ({} records, {} nt); {} validation and {} test loci placed in it\n",
+               fasta->string(), genome->records.size(), genome->nucleotides(), genome->valid.size(), genome->test.size());
+  }
+  claim_output_dir(out, cfg);
+  std::vector<nlohmann::json> runs;
+  for (int k = 0; k < n; ++k) {
+    const std::uint64_t seed = first + static_cast<std::uint64_t>(k);
+    const auto dir = out / fmt::format("seed-{}", seed);
+    if (only_seed && *only_seed != seed) {  // another process's seed: collected when it is complete
+      std::ifstream in(dir / "results.json");
+      const auto r = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
+      const nlohmann::json want = gene_seed_config(cfg, k);
+      bool done = r.is_object() && r.contains("arms");
+      for (const auto& arm : cfg.at("arms")) done = done && r["arms"].contains(arm.get<std::string>()) &&
+                                                   r["arms"][arm.get<std::string>()].contains("test_mcc");
+      std::ifstream cfg_in(dir / "config.json");
+      const auto saved = cfg_in ? nlohmann::json::parse(cfg_in, nullptr, false) : nlohmann::json();
+      if (done && saved == want) runs.push_back(r);
+      continue;
+    }
+    fmt::print(stderr, "==== seed {} ({} of {}): {}\n", seed, k + 1, n, dir.string());
+    runs.push_back(run_gene_compare<Encoder>(ctx, gene_seed_config(cfg, k), data, dir, progress, nullptr,
+                                             genome ? &*genome : nullptr, provenance));
+  }
+  const nlohmann::json rec = gene_compare_record(cfg, runs, n, provenance);
+  nucleo::detail::write_file_atomic(out / "results.json", rec.dump(1) + "\n");
+  return rec;
+}
+
+
+}  // namespace nucleo::apps
