@@ -12,7 +12,7 @@
 /// end - start, every value in [0, num_classes); mismatches are ParseError naming the HDF5 file, the
 /// row and the BED line.
 #if !defined(NUCLEO_WITH_HDF5)
-#error "nucleo/data/hdf5_labels.hpp needs HDF5: install libhdf5-dev (scripts/setup) and link the CMake target nucleo::hdf5"
+#error "nucleo/data/hdf5_labels.hpp needs HDF5: install HDF5 (Debian: libhdf5-dev) and link the CMake target nucleo::hdf5"
 #endif
 
 #include <hdf5.h>
