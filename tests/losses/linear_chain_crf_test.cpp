@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/random.hpp"
 
 using namespace nucleo;
 using namespace nucleo::testing;
