@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "nucleo/testing/random.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 
 using namespace nucleo;
 using namespace nucleo::testing;

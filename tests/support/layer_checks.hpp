@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "nucleo/testing/random.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 
 namespace nucleo::testing {
 
