@@ -5,7 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include "nucleo/data/tokens.hpp"
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 
 #include <string>
 #include <tuple>

@@ -4,7 +4,7 @@
 
 #include "nucleo/layers/sequential.hpp"
 #include "nucleo/optim/adamw.hpp"
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 #include "support/toy_layers.hpp"
 
 #include <sys/resource.h>

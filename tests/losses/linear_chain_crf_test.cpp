@@ -7,7 +7,7 @@
 #include <limits>
 #include <vector>
 
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 
 using namespace nucleo;
 using namespace nucleo::testing;

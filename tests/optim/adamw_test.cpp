@@ -4,7 +4,7 @@
 
 #include "nucleo/core/context.hpp"
 #include "nucleo/layers/sequential.hpp"
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 #include "support/toy_layers.hpp"
 
 #include <cmath>

@@ -8,7 +8,7 @@
 #include <map>
 #include <string>
 
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 
 namespace nucleo::testing {
 

@@ -2,7 +2,7 @@
 // loss_gradcheck(loss, ctx, logits, targets): central finite differences of loss.value_and_grad's
 // value with respect to every logit, compared with its dlogits (instantiate the loss with double).
 // dlogits is pre-filled with NaN: value_and_grad must ASSIGN every element.
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 
 #include <cmath>
 #include <limits>

@@ -7,7 +7,7 @@
 // ctx.for_chunks (per-chunk partials summed in order), as real losses do.
 #include "nucleo/layers/sequential.hpp"
 #include "nucleo/train/trainer.hpp"
-#include "support/gradcheck.hpp"
+#include "nucleo/testing/gradcheck.hpp"
 #include "support/toy_layers.hpp"
 
 #include <stdlib.h>

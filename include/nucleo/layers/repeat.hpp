@@ -6,7 +6,11 @@
 /// All copies share one type, so runtime constructor arguments (e.g. the dilation of each copy)
 /// vary per copy: `Repeat<6, Block>([](std::size_t i) { return Block(1 << i); })`.
 /// Shapes: Block must preserve channels (in == out, or any_channels). Params: "<i>.<block name>".
+/// `init(rng)` initialises the copies in order.
+/// A Block that is not a Layer is reported first, by type and missing member (core/layer_checks.hpp).
 #include "nucleo/core/concepts.hpp"
+#include "nucleo/core/layer_checks.hpp"
+#include "nucleo/detail/layer_init.hpp"
 
 #include <array>
 #include <string>
@@ -14,18 +18,20 @@
 
 namespace nucleo {
 
-template <std::size_t N, Layer Block>
+// Block is a plain `class` parameter checked in the body (LayerCheck), for readable errors.
+template <std::size_t N, class Block>
 class Repeat {
   static_assert(N > 0, "Repeat<0, Block>: a block repeated zero times is almost certainly a bug; drop the Repeat");
-  static_assert(Block::in_channels == Block::out_channels || Block::in_channels == any_channels ||
-                    Block::out_channels == any_channels,
+  static constexpr bool block_ok_ = LayerCheck<detail::repeat_block, 0, Block>::ok;
+  static_assert(!block_ok_ || layer_in_channels<Block> == layer_out_channels<Block> ||
+                    layer_in_channels<Block> == any_channels || layer_out_channels<Block> == any_channels,
                 "Repeat<N, Block>: Block must map C channels to C channels so that copies can be chained");
 
  public:
-  using scalar_type = typename Block::scalar_type;
+  using scalar_type = layer_scalar_t<Block>;
   using Tensor = Tensor3<scalar_type>;
-  static constexpr int in_channels = Block::in_channels;
-  static constexpr int out_channels = Block::out_channels;
+  static constexpr int in_channels = layer_in_channels<Block>;
+  static constexpr int out_channels = layer_out_channels<Block>;
   static constexpr std::size_t count = N;
 
   Repeat() = default;
@@ -35,6 +41,11 @@ class Repeat {
   explicit Repeat(Make&& make) : blocks_(build(make, std::make_index_sequence<N>{})) {}
 
   std::string_view name() const { return "repeat"; }
+
+  /// Initialise copies 0, 1, ... in order from `rng` with the block's `init(rng)` (nothing if it has none).
+  void init(Rng& rng) {
+    for (auto& block : blocks_) detail::init_layer(block, rng);
+  }
 
   Block& operator[](std::size_t i) { return blocks_[i]; }
   const Block& operator[](std::size_t i) const { return blocks_[i]; }

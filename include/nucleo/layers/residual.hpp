@@ -3,27 +3,35 @@
 ///
 /// Shapes: Body must preserve the shape ([B, C, L] -> [B, C, L]). Backward: dx = dbody/dx^T dy + dy
 /// (the one explicit `dx += dy` of the library); Body's parameter gradients accumulate as usual.
-/// Params: "body.<body name>".
+/// Params: "body.<body name>". A Body that is not a Layer is reported first, by type and missing
+/// member (core/layer_checks.hpp).
 #include "nucleo/core/concepts.hpp"
+#include "nucleo/core/layer_checks.hpp"
+#include "nucleo/detail/layer_init.hpp"
 
 namespace nucleo {
 
-template <Layer Body>
+// Body is a plain `class` parameter checked in the body (LayerCheck), for readable errors.
+template <class Body>
 class Residual {
-  static_assert(Body::in_channels == Body::out_channels || Body::in_channels == any_channels ||
-                    Body::out_channels == any_channels,
+  static constexpr bool body_ok_ = LayerCheck<detail::residual_body, 0, Body>::ok;
+  static_assert(!body_ok_ || layer_in_channels<Body> == layer_out_channels<Body> ||
+                    layer_in_channels<Body> == any_channels || layer_out_channels<Body> == any_channels,
                 "Residual<Body>: Body must keep the channel count (x + body(x) needs equal shapes)");
 
  public:
-  using scalar_type = typename Body::scalar_type;
+  using scalar_type = layer_scalar_t<Body>;
   using Tensor = Tensor3<scalar_type>;
-  static constexpr int in_channels = Body::in_channels;
-  static constexpr int out_channels = Body::out_channels;
+  static constexpr int in_channels = layer_in_channels<Body>;
+  static constexpr int out_channels = layer_out_channels<Body>;
 
   Residual() = default;
   explicit Residual(Body body) : body_(std::move(body)) {}
 
   std::string_view name() const { return "residual"; }
+  /// The body's `init(rng)` (nothing if it has none).
+  void init(Rng& rng) { detail::init_layer(body_, rng); }
+
   Body& body() { return body_; }
   const Body& body() const { return body_; }
 

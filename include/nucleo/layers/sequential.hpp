@@ -6,11 +6,14 @@
 /// Shapes: x `[B, in_channels, L]` -> y `[B, out_channels, L']`. Channel counts of neighbours are
 /// checked at compile time: a mismatch fails with an error naming
 /// `channel_mismatch_between_layer_and_next<I, Out, In>` (layer I gives Out channels, layer I+1
-/// expects In). Shape-preserving layers (`any_channels`) pass the count through.
+/// expects In). Shape-preserving layers (`any_channels`) pass the count through. A child that is not
+/// a Layer is reported first, by position, type and missing member (core/layer_checks.hpp).
 /// Params: the children's, named "<index>.<child name>". Forward caches each intermediate output
 /// (backward needs them as the next layer's input); backward runs in reverse through two
-/// ping-pong gradient buffers.
+/// ping-pong gradient buffers. `init(rng)` initialises the children in order.
 #include "nucleo/core/concepts.hpp"
+#include "nucleo/core/layer_checks.hpp"
+#include "nucleo/detail/layer_init.hpp"
 
 #include <array>
 #include <string>
@@ -57,7 +60,8 @@ constexpr ChainCheck check_chain(const std::array<int, N>& ins, const std::array
 }
 
 template <class... Ls>
-inline constexpr ChainCheck chain_of = check_chain<sizeof...(Ls)>({Ls::in_channels...}, {Ls::out_channels...});
+inline constexpr ChainCheck chain_of =
+    check_chain<sizeof...(Ls)>({layer_in_channels<Ls>...}, {layer_out_channels<Ls>...});
 
 template <bool Bad, std::size_t I, int Out, int In>
 struct ReportMismatch {
@@ -74,20 +78,23 @@ struct first_layer {
 };
 }  // namespace detail
 
-template <Layer... Ls>
+// Children are plain `class` parameters checked in the body, so that a child that is not a Layer
+// gets LayerCheck's messages rather than a constraint failure on the whole Sequential.
+template <class... Ls>
 class Sequential {
   static_assert(sizeof...(Ls) > 0, "Sequential<>: give at least one layer");
   using First = typename detail::first_layer<Ls...>::type;
+  static constexpr bool children_ok_ = children_are_layers<detail::sequential_child, Ls...>;
 
  public:
-  using scalar_type = typename First::scalar_type;
-  static_assert((std::is_same_v<scalar_type, typename Ls::scalar_type> && ...),
+  using scalar_type = layer_scalar_t<First>;
+  static_assert(!children_ok_ || (std::is_same_v<scalar_type, layer_scalar_t<Ls>> && ...),
                 "Sequential: all layers must use the same Scalar; instantiate them all with float or all with double");
 
  private:
   static constexpr detail::ChainCheck chain_ = detail::chain_of<Ls...>;
-  static_assert(detail::ReportMismatch<chain_.position != static_cast<std::size_t>(-1), chain_.position, chain_.out,
-                                       chain_.in>::ok);
+  static_assert(detail::ReportMismatch<children_ok_ && chain_.position != static_cast<std::size_t>(-1),
+                                       chain_.position, chain_.out, chain_.in>::ok);
 
  public:
   static constexpr int in_channels = chain_.chain_in;
@@ -99,6 +106,12 @@ class Sequential {
   explicit Sequential(Ls... layers) : layers_(std::move(layers)...) {}
 
   std::string_view name() const { return "sequential"; }
+
+  /// Initialise the children in order from `rng`: each child's `init(rng)` where it has one;
+  /// children without one (GELU, Dropout) are left as they are.
+  void init(Rng& rng) {
+    std::apply([&](auto&... layer) { (detail::init_layer(layer, rng), ...); }, layers_);
+  }
 
   template <std::size_t I>
   auto& get() { return std::get<I>(layers_); }
