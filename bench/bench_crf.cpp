@@ -6,6 +6,7 @@
 // Usage: bench_crf [--batch 8] [--length 10000] [--threads 2] [--reps 7]
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
+#include "nucleo/genes/gene_crf_grammar.hpp"
 
 #include <fmt/format.h>
 
@@ -74,13 +75,13 @@ int main(int argc, char** argv) {
   for (Index i = 0; i < y.size(); ++i) y.data()[i] = static_cast<int>(rng.uniform_int(9));
 
   CrfOptions o;
-  o.reduction = CrfReduction::sum;
+  o.reduction = Reduction::sum;
   o.init_range = 0.1;
   LinearChainCRF<9> crf(o);
   const Timing free_t = run(crf, ctx, x, y, reps);
 
   // The same with the gene grammar; labels = its own Viterbi path (allowed by construction).
-  LinearChainCRF<9> gene(o, CrfConstraints::gene_structure());
+  LinearChainCRF<9> gene(o, gene_structure_constraints());
   const Labels gy = gene.decode(ctx, x);
   const Timing gene_t = run(gene, ctx, x, gy, reps);
 

@@ -93,8 +93,8 @@ int cmd_stats(int argc, const char* const* argv) {
                              s->min_length, s->median_length, s->max_length, s->n_count);
   std::cout << "\nclass frequencies (nucleotides, % of split):\n";
   std::cout << fmt::format("{:<12} {:>18} {:>18} {:>18}\n", "class", "train", "valid", "test");
-  for (int c = 0; c < kGeneClasses; ++c) {
-    std::string line = fmt::format("{} {:<10}", c, kGeneClassNames[static_cast<std::size_t>(c)]);
+  for (int c = 0; c < gene_class_count; ++c) {
+    std::string line = fmt::format("{} {:<10}", c, gene_class_names[static_cast<std::size_t>(c)]);
     for (const auto& [name, s] : rows) {
       const auto n = s->class_counts[static_cast<std::size_t>(c)];
       const double pct = s->nucleotides ? 100.0 * static_cast<double>(n) / static_cast<double>(s->nucleotides) : 0.0;
@@ -239,7 +239,7 @@ int cmd_score(int argc, const char* const* argv) {
                        : read_gene_predictions_gff(*gff, truth, &rep, &grep);
     std::size_t with_genes = 0;
     for (const auto& e : pred)
-      with_genes += std::any_of(e.labels.begin(), e.labels.end(), [](auto c) { return c != kNoncoding; });
+      with_genes += std::any_of(e.labels.begin(), e.labels.end(), [](auto c) { return c != gene_noncoding; });
     j["predictions"] = {{"file", *gff},
                         {"format", "gff"},
                         {"cds_features", grep.cds_features},
@@ -282,9 +282,9 @@ int cmd_score(int argc, const char* const* argv) {
   if (limited) print_score_row(fmt::format("<= {} nt", max_length).c_str(), *limited);
   std::cout << fmt::format("\nper class (all loci)\n{:<12} {:>9} {:>9} {:>9} {:>9}\n", "class", "support", "predicted",
                            "precision", "recall");
-  for (int c = 0; c < kGeneClasses; ++c) {
+  for (int c = 0; c < gene_class_count; ++c) {
     const auto k = static_cast<std::size_t>(c);
-    std::cout << fmt::format("{} {:<10} {:>9} {:>9} {:>9.4f} {:>9.4f}\n", c, kGeneClassNames[k],
+    std::cout << fmt::format("{} {:<10} {:>9} {:>9} {:>9.4f} {:>9.4f}\n", c, gene_class_names[k],
                              all.report.support[k], all.report.predicted[k], all.report.precision[k],
                              all.report.recall[k]);
   }

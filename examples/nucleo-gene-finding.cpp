@@ -318,7 +318,7 @@ int cmd_evaluate(int argc, const char** argv, const std::vector<std::string>& se
   const nlohmann::json j = with_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
     GeneModel<Enc> model(type == "GeneModel+CRF", activation_from_config(cfg),
                                  cfg.contains("crf_constraints") ? crf_constraints_from_json(cfg["crf_constraints"])
-                                                                 : CrfConstraints::gene_structure());
+                                                                 : gene_structure_constraints());
     const auto rep = load_checkpoint(ckpt, model);
     const auto prefix = p.find("--predictions");
     nlohmann::json r;

@@ -10,7 +10,7 @@
 /// model_zoo.hpp) and the head activation ("head_activation": gelu | relu, default gelu). The CRF's
 /// constraint set is read from config "crf_constraints" ({"transitions": [[from, to], ...],
 /// "start": [tags], "end": [tags]}, crf_constraints_to_json) when present, else BEND's
-/// gene_structure() grammar. All tensors are loaded by name, strictly; with `use_crf = false` a
+/// gene_structure_constraints() grammar. All tensors are loaded by name, strictly; with `use_crf = false` a
 /// CRF checkpoint's "crf.*" tensors are left out and positions are decoded by argmax.
 ///
 /// Streaming: the FASTA (plain or gzip) is read record by record. Each record is predicted in
@@ -44,6 +44,7 @@
 #include "nucleo/detail/output_paths.hpp"
 #include "nucleo/io/checkpoint.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
+#include "nucleo/genes/gene_crf_grammar.hpp"
 #include "nucleo_apps/gene_model.hpp"
 #include "nucleo_apps/model_zoo.hpp"
 #include "nucleo/version.hpp"
@@ -77,7 +78,7 @@ struct GeneCheckpointInfo {
   std::string size;        ///< encoder size name (model_zoo.hpp)
   Activation head_activation = Activation::gelu;
   bool crf = false;
-  CrfConstraints constraints = CrfConstraints::gene_structure();
+  CrfConstraints constraints = gene_structure_constraints();
   nlohmann::json header;
 };
 
@@ -235,8 +236,8 @@ AnnotateSummary annotate_fasta(CpuContext& ctx, GeneModel<Encoder>& model, const
                                const std::filesystem::path& gff_out, const std::filesystem::path& tsv_out = {},
                                const AnnotateOptions& o = {}) {
   const GenePredictOptions& po = o.predict;
-  NUCLEO_CHECK(po.chunk > 0, "annotate: chunk must be positive, got {}", po.chunk);
-  NUCLEO_CHECK(po.chunk_overlap >= 0 && po.chunk_overlap < po.chunk,
+  NUCLEO_CHECK_CONFIG(po.chunk > 0, "annotate: chunk must be positive, got {}", po.chunk);
+  NUCLEO_CHECK_CONFIG(po.chunk_overlap >= 0 && po.chunk_overlap < po.chunk,
                "annotate: chunk overlap ({}) must be in [0, chunk = {})", po.chunk_overlap, po.chunk);
   if (!std::filesystem::exists(fasta)) throw IoError(fmt::format("{}: FASTA file not found", fasta.string()));
   detail::check_annotate_paths({}, fasta, gff_out, tsv_out);

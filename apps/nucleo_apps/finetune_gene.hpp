@@ -111,12 +111,12 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
   const StageConfig& stage = opt.stage;
 
   const std::vector<Example> train_ex = gene_examples(train);
-  CrfConstraints constraints = CrfConstraints::gene_structure();
+  CrfConstraints constraints = gene_structure_constraints();
   if (opt.crf) {
     for (const Example& e : train_ex) {
       Labels one(1, static_cast<Index>(e.labels.size()));
       for (std::size_t i = 0; i < e.labels.size(); ++i) one(0, static_cast<Index>(i)) = e.labels[i];
-      constraints |= CrfConstraints::from_labels(one, kGeneClasses);
+      constraints |= CrfConstraints::from_labels(one, gene_class_count);
     }
   }
   GeneModel<Encoder> model(opt.crf, opt.head_activation, constraints);

@@ -35,6 +35,7 @@
 #include "nucleo/data/sliding_window.hpp"
 #include "nucleo/data/tokens.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
+#include "nucleo/genes/gene_crf_grammar.hpp"
 #include "nucleo/genes/gene_grammar_decoder.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
 #include "nucleo/metrics/confusion_matrix.hpp"
@@ -106,15 +107,15 @@ template <class Encoder>
 class GeneModel {
  public:
   using scalar_type = typename Encoder::scalar_type;
-  using Net = TokenNet<Encoder, kGeneClasses>;
-  using Crf = LinearChainCRF<kGeneClasses, scalar_type>;
+  using Net = TokenNet<Encoder, gene_class_count>;
+  using Crf = LinearChainCRF<gene_class_count, scalar_type>;
   using Tensor = Tensor3<scalar_type>;
   static constexpr int in_channels = Net::in_channels;
-  static constexpr int out_channels = kGeneClasses;
+  static constexpr int out_channels = gene_class_count;
 
   explicit GeneModel(bool use_crf = false, Activation head_activation = Activation::gelu,
-                     CrfConstraints constraints = CrfConstraints::gene_structure())
-      : net_(Encoder(), TokenClassifier<Encoder::channels, kGeneClasses, 64, scalar_type>(head_activation)),
+                     CrfConstraints constraints = gene_structure_constraints())
+      : net_(Encoder(), TokenClassifier<Encoder::channels, gene_class_count, 64, scalar_type>(head_activation)),
         crf_(CrfOptions{}, std::move(constraints)),
         use_crf_(use_crf) {}
 
@@ -171,7 +172,7 @@ class GeneModel {
       decode_chunk(ctx, ids, true, true, settings, out);
       return out;
     }
-    NUCLEO_CHECK(f.chunk_overlap >= 0 && f.chunk_overlap < f.chunk,
+    NUCLEO_CHECK_CONFIG(f.chunk_overlap >= 0 && f.chunk_overlap < f.chunk,
                  "GenePredictOptions: chunk_overlap ({}) must be in [0, chunk = {})", f.chunk_overlap, f.chunk);
     for (const GenePredictOptions& o : settings)
       if (o.decoder == GeneDecoder::grammar && o.grammar.one_gene)
@@ -236,8 +237,8 @@ class GeneModel {
       // intron is then decided by its splice sites and exons (with the grammar decoder), not by
       // the head's weak strand signal deep inside long introns.
       for (Index l = 0; l < L; ++l) {
-        const float a = logits(kIntronPlus, l), b = logits(kIntronMinus, l), m = std::max(a, b);
-        logits(kIntronPlus, l) = logits(kIntronMinus, l) = m + std::log(0.5f * (std::exp(a - m) + std::exp(b - m)));
+        const float a = logits(gene_intron_fwd, l), b = logits(gene_intron_rev, l), m = std::max(a, b);
+        logits(gene_intron_fwd, l) = logits(gene_intron_rev, l) = m + std::log(0.5f * (std::exp(a - m) + std::exp(b - m)));
       }
     }
     ctx.clear_lengths();
@@ -247,8 +248,8 @@ class GeneModel {
   /// The CRF's emissions [1, K, L] from logits (K x L).
   Tensor crf_emissions(const RowMatrix<float>& logits) const {
     const Index L = logits.cols();
-    Tensor em(1, kGeneClasses, L);
-    for (Index k = 0; k < kGeneClasses; ++k)
+    Tensor em(1, gene_class_count, L);
+    for (Index k = 0; k < gene_class_count; ++k)
       for (Index l = 0; l < L; ++l) em(0, k, l) = static_cast<scalar_type>(logits(k, l));
     return em;
   }
@@ -293,11 +294,11 @@ class GeneModel {
       RowMatrix<float> logp = logits;
       for (Index l = 0; l < L; ++l) {
         float m = logp(0, l);
-        for (int k = 1; k < kGeneClasses; ++k) m = std::max(m, logp(k, l));
+        for (int k = 1; k < gene_class_count; ++k) m = std::max(m, logp(k, l));
         double z = 0;
-        for (int k = 0; k < kGeneClasses; ++k) z += std::exp(static_cast<double>(logp(k, l) - m));
+        for (int k = 0; k < gene_class_count; ++k) z += std::exp(static_cast<double>(logp(k, l) - m));
         const float shift = m + static_cast<float>(std::log(z));
-        for (int k = 0; k < kGeneClasses; ++k) logp(k, l) -= shift;
+        for (int k = 0; k < gene_class_count; ++k) logp(k, l) -= shift;
       }
       GeneGrammarDecoder(rules).decode(ids, std::span<const float>(logp.data(), static_cast<std::size_t>(logp.size())),
                                        p.labels);
@@ -309,10 +310,10 @@ class GeneModel {
       for (Index l = 0; l < L; ++l) {
         int best = 0;
         float m = logits(0, l);
-        for (int k = 1; k < kGeneClasses; ++k)
+        for (int k = 1; k < gene_class_count; ++k)
           if (logits(k, l) > m) m = logits(k, l), best = k;
         double z = 0;
-        for (int k = 0; k < kGeneClasses; ++k) z += std::exp(static_cast<double>(logits(k, l) - m));
+        for (int k = 0; k < gene_class_count; ++k) z += std::exp(static_cast<double>(logits(k, l) - m));
         put(l, best, static_cast<float>(1.0 / z));
       }
     }
@@ -327,8 +328,8 @@ class GeneModel {
 /// (metrics/gene_structure_score.hpp), over all loci and over the loci up to `short_max` nt (the
 /// paper's BEND loci are 1,433-14,000 nt; the fly set has longer ones).
 struct GeneEvaluation {
-  ConfusionMatrix all{kGeneClasses};
-  ConfusionMatrix short_loci{kGeneClasses};
+  ConfusionMatrix all{gene_class_count};
+  ConfusionMatrix short_loci{gene_class_count};
   GeneStructureScore structure, structure_short;
   Index short_max = 14000;
   std::size_t loci = 0, short_count = 0;
@@ -357,7 +358,7 @@ struct GeneEvaluation {
       one.add(ex.labels, p.labels);
     } else {
       std::vector<std::int8_t> truth = ex.labels;
-      for (auto& c : truth) c = c < 0 ? std::int8_t{kNoncoding} : c;
+      for (auto& c : truth) c = c < 0 ? std::int8_t{gene_noncoding} : c;
       one.add(truth, p.labels);
     }
     structure.merge(one);
@@ -368,7 +369,7 @@ struct GeneEvaluation {
 
   /// MCC, structure counts, and with `reports` the per-class figures and confusion matrices.
   nlohmann::json to_json(bool reports = true) const {
-    std::vector<std::string> names(kGeneClassNames.begin(), kGeneClassNames.end());
+    std::vector<std::string> names(gene_class_names.begin(), gene_class_names.end());
     nlohmann::json j;
     j["mcc"] = mcc();
     j["loci"] = loci;

@@ -152,7 +152,7 @@ struct MultilabelDataset {
 inline MultilabelDataset make_synthetic_multilabel(int num_labels, const nlohmann::json& s) {
   const Index n_train = s.at("train").get<Index>(), n_valid = s.at("valid").get<Index>(),
               n_test = s.at("test").get<Index>();
-  NUCLEO_CHECK(n_train > 0 && n_valid > 0 && n_test >= 0,
+  NUCLEO_CHECK_CONFIG(n_train > 0 && n_valid > 0 && n_test >= 0,
                "data.synthetic: need train > 0, valid > 0 and test >= 0 sequences, got {}/{}/{}", n_train, n_valid, n_test);
   SyntheticMultilabelOptions o;
   o.num_sequences = n_train + n_valid + n_test;
@@ -170,12 +170,12 @@ inline MultilabelDataset make_synthetic_multilabel(int num_labels, const nlohman
   int g = s.at("motif_labels").get<int>();
   const int fit = static_cast<int>(std::min<Index>(num_labels, o.length / std::max<Index>(1, per_label)));
   if (g <= 0) g = fit;
-  NUCLEO_CHECK(g >= 1 && g <= num_labels,
+  NUCLEO_CHECK_CONFIG(g >= 1 && g <= num_labels,
                "data.synthetic: {} bp leave room for no motif label (each needs {} bp); raise length or lower motif_max",
                o.length, per_label);
   o.num_labels = g;
   const double noise = s.at("label_noise").get<double>();
-  NUCLEO_CHECK(noise >= 0 && noise <= 0.5, "data.synthetic.label_noise must be in [0, 0.5], got {}", noise);
+  NUCLEO_CHECK_CONFIG(noise >= 0 && noise <= 0.5, "data.synthetic.label_noise must be in [0, 0.5], got {}", noise);
   const SyntheticMultilabel gen(o);
 
   MultilabelDataset d;

@@ -67,6 +67,8 @@
 #include "nucleo/metrics/per_label_report.hpp"
 #include "nucleo/metrics/score_collector.hpp"
 
+#include "nucleo/genes/gene_class.hpp"
+#include "nucleo/genes/gene_crf_grammar.hpp"
 #include "nucleo/genes/gene_dataset.hpp"
 #include "nucleo/genes/gene_grammar_decoder.hpp"
 #include "nucleo/genes/gene_labels.hpp"

@@ -30,8 +30,8 @@ GeneModel<TinyEncoder<float>> random_model(bool crf, std::uint64_t seed) {
   m.net().visit_params([&](std::string_view name, Param<float>& p) {
     if (name == "1.4.bias") {
       // exon, donor, intron, acceptor (+ then -), noncoding, plus noise
-      const float b[kGeneClasses] = {1.5f, -0.5f, 0.5f, -0.5f, 1.5f, -0.5f, 0.5f, -0.5f, 0.0f};
-      for (int k = 0; k < kGeneClasses; ++k) p.value[k] = b[k] + static_cast<float>(rng.uniform(-0.3, 0.3));
+      const float b[gene_class_count] = {1.5f, -0.5f, 0.5f, -0.5f, 1.5f, -0.5f, 0.5f, -0.5f, 0.0f};
+      for (int k = 0; k < gene_class_count; ++k) p.value[k] = b[k] + static_cast<float>(rng.uniform(-0.3, 0.3));
     }
   });
   if (crf)
@@ -81,19 +81,19 @@ TEST_CASE("GeneModel: tie_intron_strands scores intron+ and intron- alike", "[tr
   Rng rng(5);
   m.init(rng);
   m.net().visit_params([&](std::string_view name, Param<float>& p) {
-    if (name == "1.4.bias") p.value[kIntronMinus] = 50.0f;  // every nucleotide looks like intron-
+    if (name == "1.4.bias") p.value[gene_intron_rev] = 50.0f;  // every nucleotide looks like intron-
   });
   Rng seq_rng(6);
   const auto ids = tokens::encode(motif_rich_dna(seq_rng, 300));
   GenePredictOptions o;
   o.window = SlidingWindowOptions{128, 32, 2};
   const auto plain = m.predict(ctx, ids, o);
-  CHECK(std::all_of(plain.labels.begin(), plain.labels.end(), [](std::int8_t v) { return v == kIntronMinus; }));
+  CHECK(std::all_of(plain.labels.begin(), plain.labels.end(), [](std::int8_t v) { return v == gene_intron_rev; }));
   o.tie_intron_strands = true;
   const auto tied = m.predict(ctx, ids, o);
   // Both intron classes now score log((p+ + p-)/2): the argmax tie goes to the lower class, intron+,
   // with about half of the intron probability.
-  CHECK(std::all_of(tied.labels.begin(), tied.labels.end(), [](std::int8_t v) { return v == kIntronPlus; }));
+  CHECK(std::all_of(tied.labels.begin(), tied.labels.end(), [](std::int8_t v) { return v == gene_intron_fwd; }));
   CHECK(tied.confidence[10] == Approx(plain.confidence[10] / 2).epsilon(1e-3));
 }
 

@@ -260,5 +260,5 @@ TEST_CASE("Batcher: malformed examples are rejected with the example index", "[d
   CHECK_THROWS_AS(Batcher(std::span<const Example>{}, BatcherOptions{}), ShapeError);
   BatcherOptions bad;
   bad.batch_size = 0;
-  CHECK_THROWS_AS(Batcher(ex, bad), ShapeError);
+  CHECK_THROWS_AS(Batcher(ex, bad), ConfigError);
 }

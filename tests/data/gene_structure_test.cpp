@@ -68,11 +68,11 @@ TEST_CASE("gene_structure: the header's example is what GenBank and GFF3 readers
   // [10,20) and [30,40), the intron [20,30) from its left end (acceptor- 7) to its right (donor- 5).
   const auto labels = gene_labels(from_gb);
   REQUIRE(labels.size() == 50);
-  CHECK(labels[9] == kNoncoding);
-  for (int i = 10; i < 20; ++i) CHECK(labels[static_cast<std::size_t>(i)] == kExonMinus);
+  CHECK(labels[9] == gene_noncoding);
+  for (int i = 10; i < 20; ++i) CHECK(labels[static_cast<std::size_t>(i)] == gene_exon_rev);
   CHECK(labels[20] == 7);
   CHECK(labels[25] == 6);
   CHECK(labels[29] == 5);
-  for (int i = 30; i < 40; ++i) CHECK(labels[static_cast<std::size_t>(i)] == kExonMinus);
-  CHECK(labels[40] == kNoncoding);
+  for (int i = 30; i < 40; ++i) CHECK(labels[static_cast<std::size_t>(i)] == gene_exon_rev);
+  CHECK(labels[40] == gene_noncoding);
 }

@@ -161,9 +161,9 @@ TEST_CASE("MlmMasking: different epochs, examples and seeds give different masks
 }
 
 TEST_CASE("MlmMasking: invalid options and mismatched sizes throw", "[data][mlm_masking]") {
-  CHECK_THROWS_AS(MlmMasking(MlmMaskingOptions{1.5, 0.8, 0.1, 0}), ShapeError);
-  CHECK_THROWS_AS(MlmMasking(MlmMaskingOptions{0.15, 0.8, 0.3, 0}), ShapeError);
-  CHECK_THROWS_AS(MlmMasking(MlmMaskingOptions{0.15, -0.1, 0.1, 0}), ShapeError);
+  CHECK_THROWS_AS(MlmMasking(MlmMaskingOptions{1.5, 0.8, 0.1, 0}), ConfigError);
+  CHECK_THROWS_AS(MlmMasking(MlmMaskingOptions{0.15, 0.8, 0.3, 0}), ConfigError);
+  CHECK_THROWS_AS(MlmMasking(MlmMaskingOptions{0.15, -0.1, 0.1, 0}), ConfigError);
   std::vector<std::uint8_t> ids(3, 0);
   std::vector<std::int32_t> t(2);
   CHECK_THROWS_AS(MlmMasking().apply(ids, t, 0, 0), ShapeError);

@@ -65,9 +65,9 @@ TEST_CASE("SlidingWindow: plans by hand", "[data][sliding_window]") {
   const SlidingWindow d(8, 4, 0);  // no overlap, exact multiple
   REQUIRE(d.size() == 2);
   CHECK(d[1] == Window{4, 4, 4, 8});
-  CHECK_THROWS_AS(SlidingWindow(10, 4, 4), ShapeError);
-  CHECK_THROWS_AS(SlidingWindow(10, 0, 0), ShapeError);
-  CHECK_THROWS_AS(SlidingWindow(10, 4, -1), ShapeError);
+  CHECK_THROWS_AS(SlidingWindow(10, 4, 4), ConfigError);
+  CHECK_THROWS_AS(SlidingWindow(10, 0, 0), ConfigError);
+  CHECK_THROWS_AS(SlidingWindow(10, 4, -1), ConfigError);
 }
 
 TEST_CASE("SlidingWindow: plan invariants over many lengths, windows and overlaps", "[data][sliding_window]") {

@@ -125,7 +125,7 @@ TEST_CASE("SyntheticMultilabel: train/valid/test split sizes and Batcher example
   CHECK(ex[3].tokens == tokens::encode(d.sequences()[static_cast<std::size_t>(valid[3])]));
   CHECK(ex[3].multilabels == d.labels()[static_cast<std::size_t>(valid[3])]);
   CHECK(ex[3].labels.empty());
-  CHECK_THROWS_AS(d.indices("validation"), ShapeError);
+  CHECK_THROWS_AS(d.indices("validation"), ConfigError);
 }
 
 TEST_CASE("SyntheticMultilabel: impossible options are rejected", "[data][synthetic_multilabel]") {
@@ -135,9 +135,9 @@ TEST_CASE("SyntheticMultilabel: impossible options are rejected", "[data][synthe
   o = small();
   o.motif_min = 9;
   o.motif_max = 6;
-  CHECK_THROWS_AS(SyntheticMultilabel(o), ShapeError);
+  CHECK_THROWS_AS(SyntheticMultilabel(o), ConfigError);
   o = small();
   o.valid_fraction = 0.7;
   o.test_fraction = 0.5;
-  CHECK_THROWS_AS(SyntheticMultilabel(o), ShapeError);
+  CHECK_THROWS_AS(SyntheticMultilabel(o), ConfigError);
 }

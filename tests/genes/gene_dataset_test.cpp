@@ -134,10 +134,10 @@ TEST_CASE("GeneDataset: the real fly set (augustus-doc) has the documented figur
       for (std::size_t i = 1; i + 1 < e.labels.size(); ++i) {
         const std::string_view s = e.sequence;
         switch (e.labels[i]) {
-          case kDonorPlus: ++donors; gt += s.substr(i, 2) == "GT"; break;
-          case kAcceptorPlus: ++acceptors; ag += s.substr(i - 1, 2) == "AG"; break;
-          case kDonorMinus: ++donors; gt += reverse_complement(s.substr(i - 1, 2)) == "GT"; break;
-          case kAcceptorMinus: ++acceptors; ag += reverse_complement(s.substr(i, 2)) == "AG"; break;
+          case gene_donor_fwd: ++donors; gt += s.substr(i, 2) == "GT"; break;
+          case gene_acceptor_fwd: ++acceptors; ag += s.substr(i - 1, 2) == "AG"; break;
+          case gene_donor_rev: ++donors; gt += reverse_complement(s.substr(i - 1, 2)) == "GT"; break;
+          case gene_acceptor_rev: ++acceptors; ag += reverse_complement(s.substr(i, 2)) == "AG"; break;
           default: break;
         }
       }

@@ -2,6 +2,7 @@
 #include "nucleo/genes/gene_labels.hpp"
 #include "nucleo/data/tokens.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
+#include "nucleo/genes/gene_crf_grammar.hpp"
 
 #include <catch2/catch.hpp>
 #include <fmt/ranges.h>
@@ -145,7 +146,7 @@ std::string motif_dna(std::mt19937& g, int L) {
 TEST_CASE("GeneGrammarDecoder: best path equals brute force over all grammar paths", "[losses][gene_grammar]") {
   std::mt19937 g(7);
   int with_exon = 0, with_intron = 0, minus_genes = 0;
-  const CrfConstraints strict = CrfConstraints::gene_structure(false);
+  const CrfConstraints strict = gene_structure_constraints(false);
   for (int trial = 0; trial < 160; ++trial) {
     const int L = 9 + trial % 5;  // 9..13
     const std::string s = motif_dna(g, L);
@@ -200,7 +201,7 @@ struct Decoded {
 Decoded decode_with(const Chain& c, const GeneGrammarOptions& o, const std::vector<std::uint8_t>& ids,
                     const std::vector<double>& em) {
   const GeneGrammarDecoder dec(std::span<const double>(c.trans), std::span<const double>(c.start),
-                               std::span<const double>(c.end), CrfConstraints::gene_structure(false), o);
+                               std::span<const double>(c.end), gene_structure_constraints(false), o);
   Decoded d;
   d.raw.resize(ids.size());
   d.score = dec.decode(std::span<const std::uint8_t>(ids), std::span<const double>(em), std::span<std::int8_t>(d.raw));
@@ -411,7 +412,7 @@ TEST_CASE("GeneGrammarDecoder: a spurious exon with a stop codon is refused wher
   em.setConstant(-3.0);
   for (int t = 0; t < L; ++t) em(0, 8, t) = 0.0;
   for (int t = 4; t < 19; ++t) em(0, 0, t) = 1.0;  // ATGCCCTAACCCGGG looks coding to the network
-  LinearChainCRF<9, double> crf(CrfOptions{}, CrfConstraints::gene_structure(false));
+  LinearChainCRF<9, double> crf(CrfOptions{}, gene_structure_constraints(false));
   CpuContext ctx(1);
   const Labels crf_path = crf.decode(ctx, em);
   int crf_exon = 0;

@@ -42,8 +42,8 @@ TEST_CASE("gene_labels: - strand gene, by hand (left intron end = acceptor 7, ri
   CHECK(digits(lab) == "88888" "44444" "76665" "44444444" "88");
   CHECK(rep.stop_after_cds == 1);
   // the splice sites sit on reverse-complemented GT (donor) and AG (acceptor)
-  REQUIRE(lab[10] == kAcceptorMinus);
-  REQUIRE(lab[14] == kDonorMinus);
+  REQUIRE(lab[10] == gene_acceptor_rev);
+  REQUIRE(lab[14] == gene_donor_rev);
   CHECK(reverse_complement(seq.substr(10, 2)) == "AG");  // acceptor: last intron nt (transcript order) = G of AG
   CHECK(reverse_complement(seq.substr(13, 2)) == "GT");  // donor: first intron nt (transcript order) = G of GT
 }

@@ -43,20 +43,20 @@ TEST_CASE("gene scoring: GFF of the truth structure scores MCC 1, stop codon in 
   CHECK(rep_excl.stop_after_cds == 1);
   CHECK(rep_incl.stop_in_cds == 1);
   // hand check of the truth labels themselves: exon 5..10, donor 11, intron 12..15, acceptor 16, exon 17..22
-  CHECK(truth[0].labels[4] == kNoncoding);
-  CHECK(truth[0].labels[5] == kExonPlus);
-  CHECK(truth[0].labels[11] == kDonorPlus);
-  CHECK(truth[0].labels[14] == kIntronPlus);
-  CHECK(truth[0].labels[16] == kAcceptorPlus);
-  CHECK(truth[0].labels[23] == kNoncoding);
+  CHECK(truth[0].labels[4] == gene_noncoding);
+  CHECK(truth[0].labels[5] == gene_exon_fwd);
+  CHECK(truth[0].labels[11] == gene_donor_fwd);
+  CHECK(truth[0].labels[14] == gene_intron_fwd);
+  CHECK(truth[0].labels[16] == gene_acceptor_fwd);
+  CHECK(truth[0].labels[23] == gene_noncoding);
 
   const auto s = score_gene_predictions(truth, pe);
   CHECK(s.report.mcc == Approx(1.0));
   CHECK(s.loci == 1);
   CHECK(s.nucleotides == 40);
-  CHECK(s.report.confusion(kExonPlus, kExonPlus) == 12);
-  CHECK(s.report.confusion(kIntronPlus, kIntronPlus) == 4);
-  CHECK(s.report.confusion(kNoncoding, kNoncoding) == 22);
+  CHECK(s.report.confusion(gene_exon_fwd, gene_exon_fwd) == 12);
+  CHECK(s.report.confusion(gene_intron_fwd, gene_intron_fwd) == 4);
+  CHECK(s.report.confusion(gene_noncoding, gene_noncoding) == 22);
   CHECK(s.report.confusion.trace() == 40);
 }
 
@@ -69,18 +69,18 @@ TEST_CASE("gene scoring: a shifted single-exon gene gives a hand-checkable confu
   const auto pred = read_gene_predictions_gff(gff, truth);
   const auto s = score_gene_predictions(truth, pred);
   const auto& cm = s.report.confusion;
-  CHECK(cm(kExonPlus, kExonPlus) == 0);
-  CHECK(cm(kExonPlus, kExonMinus) == 6);   // 13..18
-  CHECK(cm(kExonPlus, kNoncoding) == 3);   // 10..12
-  CHECK(cm(kNoncoding, kExonMinus) == 3);  // 19..21
-  CHECK(cm(kNoncoding, kNoncoding) == 38);
+  CHECK(cm(gene_exon_fwd, gene_exon_fwd) == 0);
+  CHECK(cm(gene_exon_fwd, gene_exon_rev) == 6);   // 13..18
+  CHECK(cm(gene_exon_fwd, gene_noncoding) == 3);   // 10..12
+  CHECK(cm(gene_noncoding, gene_exon_rev) == 3);  // 19..21
+  CHECK(cm(gene_noncoding, gene_noncoding) == 38);
   CHECK(cm.total() == 50);
   // t = (9, 0, .., 41), p = (0, 0, 0, 0, 9, 0, 0, 0, 41), c = 38, s = 50
   const double num = 38.0 * 50 - (9.0 * 0 + 41.0 * 41);
   const double den = std::sqrt((2500.0 - 81 - 1681) * (2500.0 - 81 - 1681));
   CHECK(s.report.mcc == Approx(num / den));
-  CHECK(s.report.recall[kExonPlus] == 0);
-  CHECK(s.report.precision[kNoncoding] == Approx(38.0 / 41));
+  CHECK(s.report.recall[gene_exon_fwd] == 0);
+  CHECK(s.report.precision[gene_noncoding] == Approx(38.0 / 41));
 }
 
 TEST_CASE("gene scoring: loci without predictions, length limit, missing loci", "[metrics][gene_score]") {
@@ -90,7 +90,7 @@ TEST_CASE("gene scoring: loci without predictions, length limit, missing loci", 
   const auto gff = tmp.write("p.gff3", gff_line("a", "CDS", 6, 11, '+', "t") + gff_line("a", "CDS", 18, 23, '+', "t"));
   const auto pred = read_gene_predictions_gff(gff, truth);
   REQUIRE(pred.size() == 2);
-  CHECK(pred[1].labels == std::vector<std::int8_t>(80, kNoncoding));  // no prediction on b
+  CHECK(pred[1].labels == std::vector<std::int8_t>(80, gene_noncoding));  // no prediction on b
 
   const auto all = score_gene_predictions(truth, pred);
   CHECK(all.loci == 2);
@@ -106,7 +106,7 @@ TEST_CASE("gene scoring: loci without predictions, length limit, missing loci", 
   CHECK_THROWS_WITH(score_gene_predictions(truth, only_a), Catch::Contains("no prediction") && Catch::Contains("'b'"));
   const auto s = score_gene_predictions(truth, only_a, {.missing_as_noncoding = true});
   CHECK(s.loci_missing == 1);
-  CHECK(s.report.confusion(kNoncoding, kNoncoding) == 22 + 80);
+  CHECK(s.report.confusion(gene_noncoding, gene_noncoding) == 22 + 80);
 
   const nlohmann::json j = short_only;
   CHECK(j["loci"] == 1);
@@ -211,8 +211,8 @@ TEST_CASE("gene scoring, genome context: the same genes on the genome score as o
   const nlohmann::json want = locus_score;
   CHECK(nlohmann::json(genome_score(genes_on_g)) == want);
   const auto records = read_gene_predictions_gff_genome(tmp.write("g.gff3", genes_on_g), sg.genome);
-  CHECK(records[1].labels == std::vector<std::int8_t>(30, kNoncoding));  // no genes on "other": all noncoding
-  CHECK(records[0].labels[15] == kExonPlus);                              // genome base 16
+  CHECK(records[1].labels == std::vector<std::int8_t>(30, gene_noncoding));  // no genes on "other": all noncoding
+  CHECK(records[0].labels[15] == gene_exon_fwd);                              // genome base 16
 
   SECTION("genes outside every locus change nothing") {
     const std::string outside = gff_line("g", "CDS", 2, 7, '-', "x1") + gff_line("g", "CDS", 52, 59, '+', "x2") +
@@ -225,9 +225,9 @@ TEST_CASE("gene scoring, genome context: the same genes on the genome score as o
     const auto records = read_gene_predictions_gff_genome(tmp.write("c.gff3", genes_on_g + crossing), sg.genome);
     const auto sliced = slice_genome_predictions(sg.genome, placed, sg.truth, records);
     std::vector<std::int8_t> want_labels = sg.truth[0].labels;
-    for (int i : {34, 35, 36}) want_labels[static_cast<std::size_t>(i)] = kExonMinus;  // genome 45..47
-    want_labels[37] = kAcceptorMinus;                                                // 48: left intron end
-    want_labels[38] = want_labels[39] = kIntronMinus;                                // 49, 50
+    for (int i : {34, 35, 36}) want_labels[static_cast<std::size_t>(i)] = gene_exon_rev;  // genome 45..47
+    want_labels[37] = gene_acceptor_rev;                                                // 48: left intron end
+    want_labels[38] = want_labels[39] = gene_intron_rev;                                // 49, 50
     CHECK(sliced[0].labels == want_labels);
     CHECK(sliced[1].labels == sg.truth[1].labels);
     const auto s = score_gene_predictions(sg.truth, sliced);
@@ -235,9 +235,9 @@ TEST_CASE("gene scoring, genome context: the same genes on the genome score as o
     CHECK(s.structure.exons == StructureCounts{3, 4, 3});
     CHECK(s.structure.genes == StructureCounts{2, 3, 2});
     CHECK(s.structure.acceptors == StructureCounts{1, 1, 1});
-    CHECK(s.report.confusion(kNoncoding, kExonMinus) == 3);
-    CHECK(s.report.confusion(kNoncoding, kAcceptorMinus) == 1);
-    CHECK(s.report.confusion(kNoncoding, kIntronMinus) == 2);
+    CHECK(s.report.confusion(gene_noncoding, gene_exon_rev) == 3);
+    CHECK(s.report.confusion(gene_noncoding, gene_acceptor_rev) == 1);
+    CHECK(s.report.confusion(gene_noncoding, gene_intron_rev) == 2);
   }
 }
 
@@ -251,20 +251,20 @@ TEST_CASE("gene scoring, genome context: errors", "[metrics][gene_score]") {
   CHECK_THROWS_WITH(read_gene_predictions_gff_genome(tmp.write("l.gff3", gff_line("g_11-50", "CDS", 1, 3, '+', "t")), sg.genome),
                     Catch::Contains("g_11-50"));
 
-  GeneExample g{"g", "", std::vector<std::int8_t>(100, kNoncoding)};
+  GeneExample g{"g", "", std::vector<std::int8_t>(100, gene_noncoding)};
   const std::vector<GeneExample> ok = {g};
   CHECK(slice_genome_predictions(sg.genome, placed, sg.truth, ok).size() == 2);  // "other" holds no locus
   g.labels.pop_back();
   CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{g}),
                     Catch::Contains("'g' has 99 predicted labels for 100"));
-  g.labels.push_back(kNoncoding);
+  g.labels.push_back(gene_noncoding);
   g.sequence = std::string(100, 'A');
   CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{g}),
                     Catch::Contains("'g' differs"));
   g.sequence.clear();
   CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{g, g}),
                     Catch::Contains("twice"));
-  const GeneExample other{"other", "", std::vector<std::int8_t>(30, kNoncoding)};
+  const GeneExample other{"other", "", std::vector<std::int8_t>(30, gene_noncoding)};
   CHECK_THROWS_WITH(slice_genome_predictions(sg.genome, placed, sg.truth, std::vector<GeneExample>{other}),
                     Catch::Contains("no prediction for genome record 'g'") && Catch::Contains("g_11-50"));
   const GeneExample stranger{"chrZ", "", {}};

@@ -68,24 +68,24 @@ std::vector<std::int8_t> random_track(Rng& rng, std::size_t length) {
   std::vector<std::int8_t> t;
   while (t.size() < length) {
     const auto gap = 1 + rng.uniform_int(20);
-    t.insert(t.end(), gap, kNoncoding);
+    t.insert(t.end(), gap, gene_noncoding);
     const bool fwd = rng.bernoulli(0.5);
     const auto exons = 1 + rng.uniform_int(4);
     for (std::uint64_t e = 0; e < exons; ++e) {
       if (e) {
         const auto len = 1 + rng.uniform_int(10);
         if (len == 1) {
-          t.push_back(fwd ? kDonorPlus : kDonorMinus);
+          t.push_back(fwd ? gene_donor_fwd : gene_donor_rev);
         } else {
-          t.push_back(fwd ? kDonorPlus : kAcceptorMinus);
-          t.insert(t.end(), len - 2, fwd ? kIntronPlus : kIntronMinus);
-          t.push_back(fwd ? kAcceptorPlus : kDonorMinus);
+          t.push_back(fwd ? gene_donor_fwd : gene_acceptor_rev);
+          t.insert(t.end(), len - 2, fwd ? gene_intron_fwd : gene_intron_rev);
+          t.push_back(fwd ? gene_acceptor_fwd : gene_donor_rev);
         }
       }
-      t.insert(t.end(), 1 + rng.uniform_int(15), fwd ? kExonPlus : kExonMinus);
+      t.insert(t.end(), 1 + rng.uniform_int(15), fwd ? gene_exon_fwd : gene_exon_rev);
     }
   }
-  if (rng.bernoulli(0.5)) t.push_back(kNoncoding);  // sometimes a gene touches the end
+  if (rng.bernoulli(0.5)) t.push_back(gene_noncoding);  // sometimes a gene touches the end
   return t;
 }
 

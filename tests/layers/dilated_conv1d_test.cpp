@@ -139,7 +139,7 @@ TEST_CASE("DilatedConv1D: names, shapes, PyTorch default init", "[layers][dilate
   CHECK(conv.bias().value.abs().maxCoeff() <= bound);
   CHECK(conv.bias().value.abs().maxCoeff() > 0);
   using Conv223 = DilatedConv1D<2, 2, 3>;
-  CHECK_THROWS_AS(Conv223(0), ShapeError);
+  CHECK_THROWS_AS(Conv223(0), ConfigError);
 }
 
 TEST_CASE("DilatedConv1D: wrong input channels is a ShapeError", "[layers][dilated_conv1d]") {

@@ -33,7 +33,7 @@ TEST_CASE("Dropout: identity in evaluation, inverted scaling in training", "[lay
   dy = random_tensor<double>(4, 8, 500, 3);
   d.backward(ctx, x, dy, dx);
   for (Index i = 0; i < dx.size(); ++i) REQUIRE(dx.data()[i] == dy.data()[i] * d.mask().data()[i]);
-  CHECK_THROWS_AS(Dropout<>(1.0), ShapeError);
+  CHECK_THROWS_AS(Dropout<>(1.0), ConfigError);
 }
 
 TEST_CASE("Dropout: masks are reproducible from the seed, for any thread count and padding", "[layers][dropout]") {

@@ -45,7 +45,7 @@ TEST_CASE("LayerNorm: names, kinds, init and eps", "[layers][layer_norm]") {
   CHECK((ln.weight().value == 1.0f).all());
   CHECK((ln.bias().value == 0.0f).all());
   CHECK(LayerNorm<3>(1e-3).eps() == 1e-3);
-  CHECK_THROWS_AS(LayerNorm<3>(0.0), ShapeError);
+  CHECK_THROWS_AS(LayerNorm<3>(0.0), ConfigError);
 }
 
 TEST_CASE("LayerNorm: parameter save -> load round trip", "[layers][layer_norm]") {

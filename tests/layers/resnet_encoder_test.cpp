@@ -45,7 +45,7 @@ TEST_CASE("ResNetEncoder: dilation schedule and receptive field", "[layers][resn
   CHECK(custom.block(4).dilation() == 3);
   CHECK(custom.block(6).dilation() == 1);
   CHECK(custom.receptive_field() == 1 + 2 * (1 + 1 + 2 + 2 + 3 + 3 + 1));
-  CHECK_THROWS_AS(EncoderOptions({0, 1, 32}).dilation_of(0), ShapeError);
+  CHECK_THROWS_AS(EncoderOptions({0, 1, 32}).dilation_of(0), ConfigError);
 }
 
 TEST_CASE("ResNetEncoder: output shape, names, parameter count (bend.md)", "[layers][resnet_encoder]") {

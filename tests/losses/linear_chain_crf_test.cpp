@@ -1,10 +1,12 @@
 #include "nucleo/losses/linear_chain_crf.hpp"
+#include "nucleo/genes/gene_crf_grammar.hpp"
 
 #include <catch2/catch.hpp>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 #include <vector>
 
 #include "nucleo/testing/gradcheck.hpp"
@@ -120,7 +122,7 @@ TEST_CASE("LinearChainCRF: by hand, two tags and zero parameters", "[losses][lin
   Labels y(1, 2);
   y << 1, 0;
   CHECK(crf.value(ctx, x, y) == Approx(std::log(4.0) / 2));  // mean over 2 tokens
-  crf.set_reduction(CrfReduction::sum);
+  crf.set_reduction(Reduction::sum);
   CHECK(crf.value(ctx, x, y) == Approx(std::log(4.0)));
   // Transition 1->0 worth +1: paths 00, 01, 11 score 0 and 10 scores 1.
   crf.transitions().value[1 * 2 + 0] = 1.0;
@@ -201,11 +203,11 @@ TEST_CASE("LinearChainCRF: log Z, marginals, Viterbi and NLL equal enumeration o
             ++seqs;
           }
         }
-        crf.set_reduction(CrfReduction::sum);
+        crf.set_reduction(Reduction::sum);
         CHECK(crf.value(ctx, x, y) == Approx(brute_sum).epsilon(1e-10).margin(1e-12));
-        crf.set_reduction(CrfReduction::mean_sequences);
+        crf.set_reduction(Reduction::mean_sequences);
         CHECK(crf.value(ctx, x, y) == Approx(seqs ? brute_sum / seqs : 0.0).epsilon(1e-10).margin(1e-12));
-        crf.set_reduction(CrfReduction::mean_tokens);
+        crf.set_reduction(Reduction::mean);
         CHECK(crf.value(ctx, x, y) == Approx(tokens ? brute_sum / tokens : 0.0).epsilon(1e-10).margin(1e-12));
         Tensor3<double> dx;
         CHECK(crf.value_and_grad(ctx, x, y, dx) == Approx(crf.value(ctx, x, y)));
@@ -217,7 +219,7 @@ TEST_CASE("LinearChainCRF: log Z, marginals, Viterbi and NLL equal enumeration o
 TEST_CASE("LinearChainCRF: gradcheck of the NLL (emissions, transitions, start, end)", "[losses][linear_chain_crf]") {
   CpuContext ctx(2);
   for (int constrained = 0; constrained < 2; ++constrained) {
-    for (CrfReduction red : {CrfReduction::sum, CrfReduction::mean_sequences, CrfReduction::mean_tokens}) {
+    for (Reduction red : {Reduction::sum, Reduction::mean_sequences, Reduction::mean}) {
       INFO("constrained " << constrained << " reduction " << static_cast<int>(red));
       CrfOptions o;
       o.reduction = red;
@@ -274,7 +276,7 @@ TEST_CASE("LinearChainCRF: gradcheck of the NLL (emissions, transitions, start, 
 
 TEST_CASE("LinearChainCRF: gradcheck with the 9-class gene grammar", "[losses][linear_chain_crf]") {
   CpuContext ctx(1);
-  LinearChainCRF<9, double> crf(CrfOptions{}, CrfConstraints::gene_structure());
+  LinearChainCRF<9, double> crf(CrfOptions{}, gene_structure_constraints());
   randomize_params(crf, 9, -1.0, 1.0);
   const Index L = 10;
   Tensor3<double> x = random_tensor<double>(1, 9, L, 10, -3, 3);
@@ -316,7 +318,7 @@ TEST_CASE("LinearChainCRF: a 120,000-position sequence with emissions ~100 stays
   for (Index t = 0; t < L; ++t) y(0, t) = static_cast<int>(rng.uniform_int(9));
   for (Index t = 5000; t < 6000; ++t) y(0, t) = ignore_index;  // an unlabelled stretch
   CrfOptions o;
-  o.reduction = CrfReduction::sum;
+  o.reduction = Reduction::sum;
   o.init_range = 0.5;
   LinearChainCRF<9, float> f(o);
   LinearChainCRF<9, double> d(o);
@@ -365,7 +367,7 @@ TEST_CASE("LinearChainCRF: a 120,000-position sequence with emissions ~100 stays
 
 TEST_CASE("LinearChainCRF: a decoded path never contains a forbidden transition", "[losses][linear_chain_crf]") {
   CpuContext ctx(2);
-  const CrfConstraints g = CrfConstraints::gene_structure();
+  const CrfConstraints g = gene_structure_constraints();
   const Index B = 4, L = 3000;
   // Large random emissions: the unconstrained argmax path jumps between all classes.
   const Tensor3<float> x = random_tensor<float>(B, 9, L, 77, -20, 20);
@@ -400,7 +402,7 @@ TEST_CASE("LinearChainCRF: streaming (checkpointed) Viterbi equals the full deco
   const Tensor3<float> x = random_tensor<float>(1, 9, L, 99, -4, 4);
   CrfOptions o;
   o.init_range = 2.0;
-  LinearChainCRF<9> crf(o, CrfConstraints::gene_structure());
+  LinearChainCRF<9> crf(o, gene_structure_constraints());
   const CrfPaths full = crf.viterbi(ctx, x);  // one segment (L < decode_segment)
   for (Index seg : {Index{777}, Index{16667}, Index{50000}}) {
     std::vector<std::int32_t> path(static_cast<std::size_t>(L), -1);
@@ -431,7 +433,7 @@ TEST_CASE("LinearChainCRF: streaming (checkpointed) Viterbi equals the full deco
   // The batch decoder with a small segment (memory bound) gives the same tags too.
   CrfOptions small = o;
   small.decode_segment = 1000;
-  LinearChainCRF<9> seg_crf(small, CrfConstraints::gene_structure());
+  LinearChainCRF<9> seg_crf(small, gene_structure_constraints());
   seg_crf.transitions().value = crf.transitions().value;
   seg_crf.start().value = crf.start().value;
   seg_crf.end().value = crf.end().value;
@@ -513,4 +515,61 @@ TEST_CASE("LinearChainCRF: bad inputs give clear errors", "[losses][linear_chain
   LinearChainCRF<3> dead(CrfOptions{}, none);
   const Tensor3<float> ok = random_tensor<float>(1, 3, 4, 2);
   CHECK_THROWS_WITH(dead.viterbi(ctx, ok), Catch::Contains("no tag path"));
+}
+
+namespace {
+// Generic code that knows only the Loss concept (what a training loop over any loss sees).
+template <Loss F>
+double loss_and_grad_of(F& f, CpuContext& ctx, const Tensor3<typename F::scalar_type>& logits,
+                        const typename F::target_type& targets, Tensor3<typename F::scalar_type>& dlogits) {
+  return f.value_and_grad(ctx, logits, targets, dlogits);
+}
+template <Loss F>
+double loss_of(F& f, CpuContext& ctx, const Tensor3<typename F::scalar_type>& logits,
+               const typename F::target_type& targets) {
+  return f.value(ctx, logits, targets);
+}
+}  // namespace
+
+TEST_CASE("LinearChainCRF: through the Loss concept, the same NLL and gradients as the direct calls",
+          "[losses][linear_chain_crf]") {
+  static_assert(Loss<LinearChainCRF<3, double>>);
+  static_assert(std::is_same_v<LinearChainCRF<3, double>::target_type, Labels>);
+  CpuContext ctx(2);
+  Rng rng(77, 3);
+  const Index B = 3, L = 5;
+  const std::vector<Index> lengths{5, 3, 4};
+  ctx.set_lengths(lengths);
+  for (Reduction red : {Reduction::mean, Reduction::sum, Reduction::mean_sequences}) {
+    INFO("reduction " << reduction_name(red));
+    CrfOptions o;
+    o.reduction = red;
+    LinearChainCRF<3, double> direct(o, small_constraints());
+    randomize_params(direct, 31, -1.0, 1.0);
+    LinearChainCRF<3, double> generic = direct;  // same parameters, fresh gradients
+    const Tensor3<double> x = random_tensor<double>(B, 3, L, 32, -2, 2);
+    Labels y(B, L);
+    double brute_sum = 0;
+    Index tokens = 0;
+    for (Index b = 0; b < B; ++b) {
+      const Index n = lengths[static_cast<std::size_t>(b)];
+      const Enumeration<3> en(direct, x, b, n);
+      random_labels(en, y, b, n, rng, b == 0 ? 0.0 : 0.3);
+      for (Index t = 0; t < n; ++t) tokens += y(b, t) != ignore_index;
+      brute_sum += en.log_z() - en.log_z_given(y, b);
+    }
+    Tensor3<double> d_direct, d_generic;
+    const double v_direct = direct.value_and_grad(ctx, x, y, d_direct);
+    const double v_generic = loss_and_grad_of(generic, ctx, x, y, d_generic);
+    CHECK(v_generic == v_direct);
+    CHECK(loss_of(generic, ctx, x, y) == v_direct);
+    REQUIRE(d_generic.dimensions() == d_direct.dimensions());
+    for (Index i = 0; i < d_direct.size(); ++i) CHECK(d_generic.data()[i] == d_direct.data()[i]);
+    CHECK((generic.transitions().grad == direct.transitions().grad).all());
+    CHECK((generic.start().grad == direct.start().grad).all());
+    CHECK((generic.end().grad == direct.end().grad).all());
+    // ... and that value is the enumerated NLL under the unified Reduction's meaning.
+    const double denom = red == Reduction::sum ? 1.0 : red == Reduction::mean ? static_cast<double>(tokens) : 3.0;
+    CHECK(v_generic == Approx(brute_sum / denom).epsilon(1e-10));
+  }
 }

@@ -120,3 +120,17 @@ TEST_CASE("Reduction: mean of nothing is 0, not NaN", "[losses][reduction]") {
     CHECK(d(0, 0, 0) == 0.0);
   }
 }
+
+TEST_CASE("Reduction: mean_sequences is the CRF's; per-element losses reject it", "[losses][reduction]") {
+  CHECK(reduction_name(Reduction::mean) == "mean");
+  CHECK(reduction_name(Reduction::sum) == "sum");
+  CHECK(reduction_name(Reduction::mean_sequences) == "mean_sequences");
+  CHECK_THROWS_AS(CrossEntropy<double>(Reduction::mean_sequences), ConfigError);
+  CHECK_THROWS_AS(CrossEntropy<double>(std::vector<double>{1, 2}, Reduction::mean_sequences), ConfigError);
+  CHECK_THROWS_AS(MaskedCrossEntropy<double>(Reduction::mean_sequences), ConfigError);
+  CHECK_THROWS_AS(BCEWithLogits<double>(Reduction::mean_sequences), ConfigError);
+  CHECK_THROWS_AS(BCEWithLogits<double>(std::vector<double>{1, 2}, Reduction::mean_sequences), ConfigError);
+  CHECK_THROWS_WITH(CrossEntropy<float>(Reduction::mean_sequences), Catch::Contains("mean_sequences"));
+  CHECK_NOTHROW(CrossEntropy<double>(Reduction::sum));
+  CHECK_NOTHROW(BCEWithLogits<double>(Reduction::sum));
+}

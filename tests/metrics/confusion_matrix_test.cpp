@@ -70,7 +70,7 @@ TEST_CASE("ConfusionMatrix: out-of-range classes are refused", "[metrics][confus
   ConfusionMatrix cm(3);
   CHECK_THROWS_AS(cm.add(3, 0), ShapeError);
   CHECK_THROWS_AS(cm.add(0, -1), ShapeError);
-  CHECK_THROWS_AS(ConfusionMatrix(0), ShapeError);
+  CHECK_THROWS_AS(ConfusionMatrix(0), ConfigError);
   cm.add(ignore_index, 7);  // ignored truth: the prediction is never looked at
   CHECK(cm.total() == 0);
   Labels t(1, 2), p(1, 3);

@@ -39,7 +39,7 @@ TEST_CASE("ScoreCollector: construction, names and bad arguments", "[metrics][sc
 
   CHECK_THROWS_WITH(ScoreCollector<>(0), Catch::Contains("num_labels must be > 0, got 0"));
   // Checked before anything is sized: not a std::length_error from a vector of size_t(-1).
-  CHECK_THROWS_AS(ScoreCollector<>(-1), ShapeError);
+  CHECK_THROWS_AS(ScoreCollector<>(-1), ConfigError);
   CHECK_THROWS_WITH(ScoreCollector<>(-1), Catch::Contains("num_labels must be > 0, got -1"));
   CHECK_THROWS_WITH(ScoreCollector<>(3, {"a", "b"}), Catch::Contains("2 label names for 3 labels"));
 }

@@ -286,7 +286,7 @@ TEST_CASE("annotate: --no-crf, pretraining checkpoints and bad input", "[pipelin
 }
 
 TEST_CASE("annotate: CRF constraints round trip through the checkpoint config", "[pipeline][annotate]") {
-  CrfConstraints c = CrfConstraints::gene_structure();
+  CrfConstraints c = gene_structure_constraints();
   c.allow(gene_exon_fwd, gene_exon_rev).allow_start(gene_intron_fwd, false);
   CHECK(crf_constraints_from_json(crf_constraints_to_json(c)) == c);
   CHECK(crf_constraints_from_json(nullptr).empty());

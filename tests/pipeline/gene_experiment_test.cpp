@@ -61,7 +61,7 @@ ProgressOptions quiet() { return quiet_progress(); }
 
 // The pooled MCC of label rows against the truth.
 double mcc_of(const std::vector<GeneExample>& rows, std::span<const GeneExample> truth) {
-  ConfusionMatrix cm(kGeneClasses);
+  ConfusionMatrix cm(gene_class_count);
   REQUIRE(rows.size() == truth.size());
   for (std::size_t i = 0; i < rows.size(); ++i) {
     REQUIRE(rows[i].labels.size() == truth[i].labels.size());

@@ -57,7 +57,7 @@ TEST_CASE("gene pipeline (SYNTHETIC data): pretrain, then SPT+CRF fine-tune load
   for (const auto& g : test) nt += static_cast<std::int64_t>(g.sequence.size());
   CHECK(ev.all.total() == nt);
   // CRF decoding never produces a forbidden transition
-  const auto grammar = CrfConstraints::gene_structure();
+  const auto grammar = gene_structure_constraints();
   for (const auto& p : ev.predictions)
     for (std::size_t i = 1; i < p.labels.size(); ++i) REQUIRE(grammar.allowed(p.labels[i - 1], p.labels[i]));
   CHECK(std::filesystem::exists(dir / "spt_crf" / "learning_curve.svg"));

@@ -140,9 +140,9 @@ TEST_CASE("score pipeline: a gene predicted nowhere or shifted moves exactly its
     const auto pred = read_gene_predictions_gff(tmp.write("p.gff3", to_gff3(rest)), truth);
     const auto s = score_gene_predictions(truth, pred);
     const auto& cm = s.report.confusion;
-    for (int c = 0; c < kGeneClasses - 1; ++c) {
+    for (int c = 0; c < gene_class_count - 1; ++c) {
       const auto n = std::count(t0.begin(), t0.end(), static_cast<std::int8_t>(c));
-      CHECK(cm(c, kNoncoding) == n);
+      CHECK(cm(c, gene_noncoding) == n);
       CHECK(cm(c, c) == s.report.support[static_cast<std::size_t>(c)] - n);
     }
     CHECK(s.report.mcc < 1.0);
@@ -150,9 +150,9 @@ TEST_CASE("score pipeline: a gene predicted nowhere or shifted moves exactly its
   SECTION("locus 0 shifted right by 7 nt: predicted labels are the truth labels moved by 7") {
     const std::int64_t d = 7;
     const auto pred = read_gene_predictions_gff(tmp.write("p.gff3", to_gff3(*loci, d)), truth);
-    ConfusionMatrix expect(kGeneClasses);
+    ConfusionMatrix expect(gene_class_count);
     for (std::size_t i = 0; i < t0.size(); ++i)
-      expect.add(t0[i], i >= static_cast<std::size_t>(d) ? t0[i - static_cast<std::size_t>(d)] : kNoncoding);
+      expect.add(t0[i], i >= static_cast<std::size_t>(d) ? t0[i - static_cast<std::size_t>(d)] : gene_noncoding);
     for (std::size_t k = 1; k < truth.size(); ++k)
       for (auto c : truth[k].labels) expect.add(c, c);
     const auto s = score_gene_predictions(truth, pred);
@@ -226,13 +226,13 @@ TEST_CASE("score pipeline: the truth on the genome record scores exactly as on t
         fmt::format("chr2R\tX\tCDS\t{}\t{}\t.\t+\t0\tParent=crossing\n", a0 - 50 + 1, e0);
     const auto pred = genome_pred(genome_gff + crossing);
     std::vector<std::int8_t> want = truth[k].labels;
-    for (std::int64_t i = 0; i < e0 - a0; ++i) want[static_cast<std::size_t>(i)] = kExonPlus;
+    for (std::int64_t i = 0; i < e0 - a0; ++i) want[static_cast<std::size_t>(i)] = gene_exon_fwd;
     CHECK(pred[k].labels == want);
     for (std::size_t j = 0; j < truth.size(); ++j)
       if (j != k) CHECK(pred[j].labels == truth[j].labels);
     const auto s = score_gene_predictions(truth, pred, all_loci);
     CHECK(s.structure.exons == StructureCounts{472, 473, 472});  // the cut part is one more exon and gene
     CHECK(s.structure.genes == StructureCounts{100, 101, 100});
-    CHECK(s.report.confusion(kNoncoding, kExonPlus) == e0 - a0);
+    CHECK(s.report.confusion(gene_noncoding, gene_exon_fwd) == e0 - a0);
   }
 }

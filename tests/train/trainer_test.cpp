@@ -464,5 +464,5 @@ TEST_CASE("Trainer: accumulation averages micro-batch gradients, options are che
   AdamW<float> opt;
   auto o = quiet(d1.path);
   o.accumulation = 0;
-  CHECK_THROWS_AS((Trainer<TinyNet, AdamW<float>>(prob.net, opt, o)), ShapeError);
+  CHECK_THROWS_AS((Trainer<TinyNet, AdamW<float>>(prob.net, opt, o)), ConfigError);
 }

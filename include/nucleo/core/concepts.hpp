@@ -61,18 +61,25 @@ concept Layer = requires(L& l, const L& cl, CpuContext& ctx, const Tensor3<typen
 /// ```
 /// F::scalar_type                  the logits' scalar type (float; double in gradient checks)
 /// F::target_type                  what the loss compares against (nucleo::Labels, MultiLabels<S>, ...)
+/// cf.name()                       short snake_case kind, e.g. "cross_entropy"
 /// f.value_and_grad(ctx, logits, targets, dlogits) -> double
 ///                                 the loss value (accumulated in double); dlogits = dLoss/dlogits,
 ///                                 ASSIGNED (resized like logits; 0 where a position does not count)
+/// f.value(ctx, logits, targets) -> double
+///                                 the same loss value without the gradient (evaluation)
 /// ```
 /// Losses are separate from the model type, so pretraining and fine-tuning share the encoder type.
+/// Each loss header checks its own type with a static_assert (CrossEntropy, MaskedCrossEntropy,
+/// BCEWithLogits, LinearChainCRF).
 template <class F>
-concept Loss = requires(F& f, CpuContext& ctx, const Tensor3<typename F::scalar_type>& logits,
+concept Loss = requires(F& f, const F& cf, CpuContext& ctx, const Tensor3<typename F::scalar_type>& logits,
                         const typename F::target_type& targets, Tensor3<typename F::scalar_type>& dlogits) {
   typename F::scalar_type;
   typename F::target_type;
   requires std::floating_point<typename F::scalar_type>;
+  { cf.name() } -> std::convertible_to<std::string_view>;
   { f.value_and_grad(ctx, logits, targets, dlogits) } -> std::convertible_to<double>;
+  { f.value(ctx, logits, targets) } -> std::convertible_to<double>;
 };
 
 /// Set every parameter gradient of `model` to zero.

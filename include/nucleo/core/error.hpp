@@ -14,7 +14,8 @@ class Error : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// A caller broke a precondition: wrong shape, bad argument, etc.
+/// Data that does not fit: a tensor of the wrong shape, an index or label outside the range its
+/// tensor allows. Thrown by NUCLEO_CHECK.
 class ShapeError : public Error {
  public:
   using Error::Error;
@@ -42,7 +43,9 @@ class ParseError : public IoError {
   long line_;
 };
 
-/// Configuration errors (bad JSON config, unknown option value).
+/// Configuration errors: a bad JSON config, an unknown option value, an option, size or range
+/// chosen by the caller that is out of its domain (a negative learning rate, a dropout p of 1, an
+/// overlap as long as the window). Thrown by NUCLEO_CHECK_CONFIG.
 class ConfigError : public Error {
  public:
   using Error::Error;
@@ -50,8 +53,17 @@ class ConfigError : public Error {
 
 }  // namespace nucleo
 
-/// Precondition check that stays on in release builds: throws `nucleo::ShapeError` with a formatted message.
+/// Shape / data check that stays on in release builds: throws `nucleo::ShapeError` with a
+/// formatted message. For tensor shapes and indices or labels out of their tensor's range.
 #define NUCLEO_CHECK(cond, ...)                                                        \
   do {                                                                                 \
     if (!(cond)) throw ::nucleo::ShapeError(::fmt::format(__VA_ARGS__));               \
+  } while (0)
+
+/// Configuration / argument check that stays on in release builds: throws `nucleo::ConfigError`
+/// with a formatted message. For option values, sizes and ranges the caller chose (constructor
+/// arguments, options structs, config values), not for the shapes of the data.
+#define NUCLEO_CHECK_CONFIG(cond, ...)                                                 \
+  do {                                                                                 \
+    if (!(cond)) throw ::nucleo::ConfigError(::fmt::format(__VA_ARGS__));              \
   } while (0)

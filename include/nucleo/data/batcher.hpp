@@ -110,9 +110,9 @@ struct Batch {
 class Batcher {
  public:
   Batcher(std::span<const Example> examples, BatcherOptions options) : ex_(examples), opt_(options) {
-    NUCLEO_CHECK(opt_.batch_size > 0, "Batcher: batch_size must be positive, got {}", opt_.batch_size);
-    NUCLEO_CHECK(opt_.max_length >= 0, "Batcher: max_length must be >= 0 (0 = no crop), got {}", opt_.max_length);
-    NUCLEO_CHECK(opt_.bucket_window > 0, "Batcher: bucket_window must be positive, got {}", opt_.bucket_window);
+    NUCLEO_CHECK_CONFIG(opt_.batch_size > 0, "Batcher: batch_size must be positive, got {}", opt_.batch_size);
+    NUCLEO_CHECK_CONFIG(opt_.max_length >= 0, "Batcher: max_length must be >= 0 (0 = no crop), got {}", opt_.max_length);
+    NUCLEO_CHECK_CONFIG(opt_.bucket_window > 0, "Batcher: bucket_window must be positive, got {}", opt_.bucket_window);
     NUCLEO_CHECK(!ex_.empty(), "Batcher: no examples");
     has_labels_ = !ex_[0].labels.empty();
     num_multilabels_ = static_cast<Index>(ex_[0].multilabels.size());

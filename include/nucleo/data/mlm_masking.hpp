@@ -45,11 +45,11 @@ struct MlmMaskingOptions {
 class MlmMasking {
  public:
   explicit MlmMasking(MlmMaskingOptions options = {}) : opt_(options) {
-    NUCLEO_CHECK(opt_.p >= 0 && opt_.p <= 1, "MlmMasking: p must be in [0, 1], got {}", opt_.p);
-    NUCLEO_CHECK(opt_.mask_fraction >= 0 && opt_.random_fraction >= 0 &&
+    NUCLEO_CHECK_CONFIG(opt_.p >= 0 && opt_.p <= 1, "MlmMasking: p must be in [0, 1], got {}", opt_.p);
+    NUCLEO_CHECK_CONFIG(opt_.mask_fraction >= 0 && opt_.random_fraction >= 0 &&
                      opt_.mask_fraction + opt_.random_fraction <= 1 + 1e-12,
-                 "MlmMasking: mask_fraction ({}) and random_fraction ({}) must be >= 0 and sum to at most 1",
-                 opt_.mask_fraction, opt_.random_fraction);
+                        "MlmMasking: mask_fraction ({}) and random_fraction ({}) must be >= 0 and sum to at most 1",
+                        opt_.mask_fraction, opt_.random_fraction);
   }
 
   const MlmMaskingOptions& options() const { return opt_; }

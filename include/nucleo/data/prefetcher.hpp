@@ -42,7 +42,7 @@ class Prefetcher {
 
   Prefetcher(const Batcher& batcher, DataPosition start, PrefetcherOptions options = {}, Transform transform = {})
       : batcher_(batcher), opt_(options), transform_(std::move(transform)), consumer_pos_(start), producer_pos_(start) {
-    NUCLEO_CHECK(opt_.depth > 0, "Prefetcher: depth must be positive, got {}", opt_.depth);
+    NUCLEO_CHECK_CONFIG(opt_.depth > 0, "Prefetcher: depth must be positive, got {}", opt_.depth);
     NUCLEO_CHECK(start.batch >= 0 && start.batch < batcher.batches_per_epoch(),
                  "Prefetcher: start batch {} out of range (an epoch has {} batches)", start.batch,
                  batcher.batches_per_epoch());

@@ -52,10 +52,10 @@ struct Window {
 class SlidingWindow {
  public:
   SlidingWindow(Index total_length, Index window, Index overlap) : L_(total_length), W_(window), O_(overlap) {
-    NUCLEO_CHECK(window > 0, "SlidingWindow: window must be positive, got {}", window);
-    NUCLEO_CHECK(overlap >= 0 && overlap < window, "SlidingWindow: overlap must be in [0, window) = [0, {}), got {}",
-                 window, overlap);
-    NUCLEO_CHECK(total_length >= 0, "SlidingWindow: negative sequence length {}", total_length);
+    NUCLEO_CHECK_CONFIG(window > 0, "SlidingWindow: window must be positive, got {}", window);
+    NUCLEO_CHECK_CONFIG(overlap >= 0 && overlap < window, "SlidingWindow: overlap must be in [0, window) = [0, {}), got {}",
+                        window, overlap);
+    NUCLEO_CHECK_CONFIG(total_length >= 0, "SlidingWindow: negative sequence length {}", total_length);
     if (L_ == 0) return;
     if (L_ <= W_) {
       w_.push_back({0, L_, 0, L_});
@@ -116,7 +116,7 @@ inline std::span<const std::uint8_t> window_token_span(const std::vector<std::ui
 /// (0 when there is no position at all).
 template <class Scalar = float, class Sequences, class Model, class Sink>
 Index predict_windows_many(const Sequences& seqs, const SlidingWindowOptions& opt, Model&& model, Sink&& sink) {
-  NUCLEO_CHECK(opt.batch_size > 0, "predict_windows: batch_size must be positive, got {}", opt.batch_size);
+  NUCLEO_CHECK_CONFIG(opt.batch_size > 0, "predict_windows: batch_size must be positive, got {}", opt.batch_size);
   Index K = -1;
   WindowBatch wb;
   Tensor3<Scalar> out;

@@ -58,25 +58,25 @@ class SyntheticMultilabel {
  public:
   explicit SyntheticMultilabel(SyntheticMultilabelOptions options = {}) : opt_(options) {
     const auto& o = opt_;
-    NUCLEO_CHECK(o.num_sequences > 0, "synthetic multilabel: num_sequences must be positive, got {}", o.num_sequences);
-    NUCLEO_CHECK(o.num_labels > 0, "synthetic multilabel: num_labels must be positive, got {}", o.num_labels);
-    NUCLEO_CHECK(o.motif_min >= 4 && o.motif_min <= o.motif_max && o.motif_max <= 32,
-                 "synthetic multilabel: need 4 <= motif_min <= motif_max <= 32, got {}..{}", o.motif_min, o.motif_max);
-    NUCLEO_CHECK(o.max_copies >= 1, "synthetic multilabel: max_copies must be >= 1, got {}", o.max_copies);
-    NUCLEO_CHECK(o.length >= static_cast<Index>(o.num_labels) * o.max_copies * (o.motif_max + 1) * 2,
-                 "synthetic multilabel: length {} is too short to plant {} labels x {} copies of up to {}-mers "
-                 "(need at least {})",
-                 o.length, o.num_labels, o.max_copies, o.motif_max,
-                 static_cast<Index>(o.num_labels) * o.max_copies * (o.motif_max + 1) * 2);
-    NUCLEO_CHECK(o.gc_content >= 0 && o.gc_content <= 1, "synthetic multilabel: gc_content must be in [0, 1], got {}",
-                 o.gc_content);
-    NUCLEO_CHECK(o.positive_rate >= 0 && o.positive_rate <= 1,
-                 "synthetic multilabel: positive_rate must be in [0, 1], got {}", o.positive_rate);
-    NUCLEO_CHECK(o.label_noise >= 0 && o.label_noise <= 0.5,
-                 "synthetic multilabel: label_noise must be in [0, 0.5], got {}", o.label_noise);
-    NUCLEO_CHECK(o.valid_fraction >= 0 && o.test_fraction >= 0 && o.valid_fraction + o.test_fraction <= 1,
-                 "synthetic multilabel: valid_fraction ({}) + test_fraction ({}) must be in [0, 1]", o.valid_fraction,
-                 o.test_fraction);
+    NUCLEO_CHECK_CONFIG(o.num_sequences > 0, "synthetic multilabel: num_sequences must be positive, got {}", o.num_sequences);
+    NUCLEO_CHECK_CONFIG(o.num_labels > 0, "synthetic multilabel: num_labels must be positive, got {}", o.num_labels);
+    NUCLEO_CHECK_CONFIG(o.motif_min >= 4 && o.motif_min <= o.motif_max && o.motif_max <= 32,
+                        "synthetic multilabel: need 4 <= motif_min <= motif_max <= 32, got {}..{}", o.motif_min, o.motif_max);
+    NUCLEO_CHECK_CONFIG(o.max_copies >= 1, "synthetic multilabel: max_copies must be >= 1, got {}", o.max_copies);
+    NUCLEO_CHECK_CONFIG(o.length >= static_cast<Index>(o.num_labels) * o.max_copies * (o.motif_max + 1) * 2,
+                        "synthetic multilabel: length {} is too short to plant {} labels x {} copies of up to {}-mers "
+                        "(need at least {})",
+                        o.length, o.num_labels, o.max_copies, o.motif_max,
+                        static_cast<Index>(o.num_labels) * o.max_copies * (o.motif_max + 1) * 2);
+    NUCLEO_CHECK_CONFIG(o.gc_content >= 0 && o.gc_content <= 1, "synthetic multilabel: gc_content must be in [0, 1], got {}",
+                        o.gc_content);
+    NUCLEO_CHECK_CONFIG(o.positive_rate >= 0 && o.positive_rate <= 1,
+                        "synthetic multilabel: positive_rate must be in [0, 1], got {}", o.positive_rate);
+    NUCLEO_CHECK_CONFIG(o.label_noise >= 0 && o.label_noise <= 0.5,
+                        "synthetic multilabel: label_noise must be in [0, 0.5], got {}", o.label_noise);
+    NUCLEO_CHECK_CONFIG(o.valid_fraction >= 0 && o.test_fraction >= 0 && o.valid_fraction + o.test_fraction <= 1,
+                        "synthetic multilabel: valid_fraction ({}) + test_fraction ({}) must be in [0, 1]", o.valid_fraction,
+                        o.test_fraction);
     make_motifs();
     const auto n = static_cast<std::size_t>(o.num_sequences);
     sequences_.resize(n);
@@ -136,8 +136,8 @@ class SyntheticMultilabel {
                                  stream_sequences = 0x736571;
 
   static void check_split(std::string_view split) {
-    NUCLEO_CHECK(split == "train" || split == "valid" || split == "test",
-                 "synthetic multilabel: unknown split '{}' (use train, valid or test)", split);
+    NUCLEO_CHECK_CONFIG(split == "train" || split == "valid" || split == "test",
+                        "synthetic multilabel: unknown split '{}' (use train, valid or test)", split);
   }
 
   char background_base(Rng& r) const {

@@ -13,6 +13,7 @@
 // summed in channel order, independent of the thread count. Work buffers: the calling thread's
 // scratch slots 3 and 4 (detail::scratch).
 #include "nucleo/detail/batch_tiles.hpp"
+#include "nucleo/detail/gelu_constants.hpp"
 
 #include <Eigen/Core>
 #include <unsupported/Eigen/SpecialFunctions>
@@ -25,8 +26,6 @@ template <class Scalar>
 struct GeluNorm {
   using Arr = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
   using ConstArr = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
-  static constexpr double sqrt1_2 = 0.70710678118654752440;
-  static constexpr double inv_sqrt_2pi = 0.39894228040143267794;
 
   /// Row stride of the work buffers: n rounded up to a whole number of 64-byte lines, so every row
   /// starts aligned and the vectorised GELU splits each row the same way in forward and backward.
@@ -48,7 +47,7 @@ struct GeluNorm {
     for (Index c = 0; c < C; ++c) {
       const ConstArr zs(z + c * ldz, n);
       Arr gs(g + c * w, n);
-      gs = Scalar(0.5) * zs * (Scalar(1) + (zs * Scalar(sqrt1_2)).erf());
+      gs = Scalar(0.5) * zs * (Scalar(1) + (zs * Scalar(gelu_inv_sqrt2)).erf());
       for (Index l = 0; l < n; ++l) mu[l] += g[c * w + l];
     }
     for (Index l = 0; l < n; ++l) mu[l] *= inv_c;
@@ -89,8 +88,8 @@ struct GeluNorm {
     for (Index c = 0; c < C; ++c) {
       const ConstArr zs(z + c * ldz, n);
       Arr xs(xh + c * w, n), ds(dphi + c * w, n);
-      xs = Scalar(0.5) * (Scalar(1) + (zs * Scalar(sqrt1_2)).erf());                  // Phi(z)
-      ds = xs + zs * (zs.square() * Scalar(-0.5)).exp() * Scalar(inv_sqrt_2pi);  // GELU'(z)
+      xs = Scalar(0.5) * (Scalar(1) + (zs * Scalar(gelu_inv_sqrt2)).erf());            // Phi(z)
+      ds = xs + zs * (zs.square() * Scalar(-0.5)).exp() * Scalar(gelu_inv_sqrt_2pi);  // GELU'(z)
       xs = (zs * xs - ConstArr(mu, n)) * ConstArr(r, n);                               // xh
       const Scalar gm = gamma[c];
       const Scalar* dc = dout + c * lddo;

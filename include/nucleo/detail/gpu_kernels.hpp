@@ -17,20 +17,18 @@
 // Outputs are resized (DeviceTensor3::resize keeps the buffer when the size is unchanged). Kernels
 // are queued on the context's stream; DeviceTensor3::to_host (cudaMemcpy) waits for them.
 #include "nucleo/core/gpu_device.hpp"
+#include "nucleo/detail/gelu_constants.hpp"
 
 #include <unsupported/Eigen/CXX11/Tensor>
 #include <unsupported/Eigen/SpecialFunctions>
 
 namespace nucleo::detail {
 
-inline constexpr double gpu_sqrt1_2 = 0.70710678118654752440;
-inline constexpr double gpu_inv_sqrt_2pi = 0.39894228040143267794;
-
 template <class S>
 void gelu_forward(GpuContext& ctx, const DeviceTensor3<S>& x, DeviceTensor3<S>& y) {
   y.resize_like(x);
   const auto xs = x.map();  // a TensorMap (a view), not an expression
-  y.map().device(ctx.device()) = S(0.5) * xs * (S(1) + (xs * S(gpu_sqrt1_2)).erf());
+  y.map().device(ctx.device()) = S(0.5) * xs * (S(1) + (xs * S(gelu_inv_sqrt2)).erf());
 }
 
 template <class S>
@@ -39,8 +37,8 @@ void gelu_backward(GpuContext& ctx, const DeviceTensor3<S>& x, const DeviceTenso
   dx.resize_like(x);
   const auto xs = x.map();
   dx.map().device(ctx.device()) =
-      dy.map() * (S(0.5) * (S(1) + (xs * S(gpu_sqrt1_2)).erf()) +
-                  xs * (xs.square() * S(-0.5)).exp() * S(gpu_inv_sqrt_2pi));
+      dy.map() * (S(0.5) * (S(1) + (xs * S(gelu_inv_sqrt2)).erf()) +
+                  xs * (xs.square() * S(-0.5)).exp() * S(gelu_inv_sqrt_2pi));
 }
 
 template <class S>

@@ -43,7 +43,7 @@ struct GeneSplitStats {
   std::size_t loci = 0;
   std::size_t nucleotides = 0;
   std::size_t min_length = 0, median_length = 0, max_length = 0;  ///< median: lower middle for even counts
-  std::array<std::size_t, kGeneClasses> class_counts{};
+  std::array<std::size_t, gene_class_count> class_counts{};
   std::size_t n_count = 0;  ///< 'N' nucleotides
 };
 
@@ -79,7 +79,7 @@ inline GeneSplitStats compute_stats(const std::vector<GeneExample>& examples) {
     lengths.push_back(e.sequence.size());
     s.nucleotides += e.sequence.size();
     for (auto c : e.labels)
-      if (c >= 0 && c < kGeneClasses) ++s.class_counts[static_cast<std::size_t>(c)];
+      if (c >= 0 && c < gene_class_count) ++s.class_counts[static_cast<std::size_t>(c)];
     s.n_count += static_cast<std::size_t>(std::count(e.sequence.begin(), e.sequence.end(), 'N'));
   }
   if (!lengths.empty()) {
@@ -153,7 +153,7 @@ inline void write_label_tsv(std::ostream& out, const std::vector<GeneExample>& e
     if (e.name.empty() || e.name.find_first_of("\t\n\r ") != std::string::npos)
       throw ShapeError(fmt::format("example name '{}' is empty or contains whitespace", e.name));
     for (std::size_t i = 0; i < e.labels.size(); ++i)
-      if (e.labels[i] < 0 || e.labels[i] >= kGeneClasses)
+      if (e.labels[i] < 0 || e.labels[i] >= gene_class_count)
         throw ShapeError(fmt::format("example '{}': label {} at {} is not a class 0..8", e.name, e.labels[i], i));
   }
   std::string digits;

@@ -59,6 +59,7 @@
 /// this decoder for it; docs/crf.md lists what the fly set gives).
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/tensor.hpp"
+#include "nucleo/genes/gene_class.hpp"
 #include "nucleo/genes/gene_labels.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
 
@@ -403,7 +404,7 @@ class GeneGrammarDecoder {
 
 inline std::string GrammarViolation::to_string() const {
   auto name = [](int l) -> std::string {
-    return l >= 0 && l < kGeneClasses ? std::string(kGeneClassNames[static_cast<std::size_t>(l)]) : fmt::format("{}", l);
+    return l >= 0 && l < gene_class_count ? std::string(gene_class_names[static_cast<std::size_t>(l)]) : fmt::format("{}", l);
   };
   if (previous < 0) return fmt::format("position {}: no gene-grammar state has label {}", position, name(label));
   return fmt::format("position {}: {} -> {} breaks the gene grammar here (codon, frame or splice-site rule)",

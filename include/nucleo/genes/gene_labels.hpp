@@ -46,23 +46,9 @@
 #include "nucleo/core/error.hpp"
 #include "nucleo/data/gene_structure.hpp"
 #include "nucleo/data/sequence_utils.hpp"
+#include "nucleo/genes/gene_class.hpp"
 
 namespace nucleo {
-
-enum GeneClass : std::int8_t {
-  kExonPlus = 0,
-  kDonorPlus = 1,
-  kIntronPlus = 2,
-  kAcceptorPlus = 3,
-  kExonMinus = 4,
-  kDonorMinus = 5,
-  kIntronMinus = 6,
-  kAcceptorMinus = 7,
-  kNoncoding = 8,
-};
-inline constexpr int kGeneClasses = 9;
-inline constexpr std::array<std::string_view, kGeneClasses> kGeneClassNames = {
-    "exon+", "donor+", "intron+", "acceptor+", "exon-", "donor-", "intron-", "acceptor-", "noncoding"};
 
 /// What gene_labels found; sum over loci with merge().
 struct GeneLabelReport {
@@ -85,9 +71,9 @@ struct GeneLabelReport {
 namespace detail {
 inline int gene_class_rank(std::int8_t c) {
   switch (c) {
-    case kExonPlus: case kExonMinus: return 3;
-    case kDonorPlus: case kAcceptorPlus: case kDonorMinus: case kAcceptorMinus: return 2;
-    case kIntronPlus: case kIntronMinus: return 1;
+    case gene_exon_fwd: case gene_exon_rev: return 3;
+    case gene_donor_fwd: case gene_acceptor_fwd: case gene_donor_rev: case gene_acceptor_rev: return 2;
+    case gene_intron_fwd: case gene_intron_rev: return 1;
     default: return 0;
   }
 }
@@ -117,7 +103,7 @@ inline void validate_transcript(const Locus& locus, const Transcript& t) {
 /// Per-nucleotide classes 0..8 of `locus` (see the header comment). `report` (optional) is added to.
 inline std::vector<std::int8_t> gene_labels(const Locus& locus, GeneLabelReport* report = nullptr) {
   const std::size_t n = locus.sequence.size();
-  std::vector<std::int8_t> labels(n, kNoncoding);
+  std::vector<std::int8_t> labels(n, gene_noncoding);
   std::vector<std::int8_t> rank(n, -1);  // -1 = no transcript painted here yet
   std::vector<bool> conflicted(n, false);
   GeneLabelReport rep;
@@ -156,13 +142,13 @@ inline std::vector<std::int8_t> gene_labels(const Locus& locus, GeneLabelReport*
       }
     };
     for (std::size_t k = 0; k < t.cds.size(); ++k) {
-      for (std::int64_t p = t.cds[k].begin; p < t.cds[k].end; ++p) paint(p, plus ? kExonPlus : kExonMinus);
+      for (std::int64_t p = t.cds[k].begin; p < t.cds[k].end; ++p) paint(p, plus ? gene_exon_fwd : gene_exon_rev);
       if (k + 1 == t.cds.size()) break;
       const std::int64_t s = t.cds[k].end, e = t.cds[k + 1].begin;  // intron [s, e)
       if (e <= s) continue;                                           // adjacent parts: no intron
-      for (std::int64_t p = s + 1; p + 1 < e; ++p) paint(p, plus ? kIntronPlus : kIntronMinus);
-      if (e - s >= 2) paint(e - 1, plus ? kAcceptorPlus : kDonorMinus);
-      paint(s, plus ? kDonorPlus : (e - s == 1 ? kDonorMinus : kAcceptorMinus));
+      for (std::int64_t p = s + 1; p + 1 < e; ++p) paint(p, plus ? gene_intron_fwd : gene_intron_rev);
+      if (e - s >= 2) paint(e - 1, plus ? gene_acceptor_fwd : gene_donor_rev);
+      paint(s, plus ? gene_donor_fwd : (e - s == 1 ? gene_donor_rev : gene_acceptor_rev));
     }
 
     // Stop codon: the last 3 CDS nucleotides in transcript direction (possibly spliced).
@@ -187,12 +173,12 @@ inline std::vector<std::int8_t> gene_labels(const Locus& locus, GeneLabelReport*
         const auto i = static_cast<std::size_t>(p);
         // The stop codon is part of this transcript's own CDS: relabel it unless another transcript's
         // exon/splice/intron claims it (counted as a conflict).
-        const bool own = labels[i] == (plus ? kExonPlus : kExonMinus);
+        const bool own = labels[i] == (plus ? gene_exon_fwd : gene_exon_rev);
         if (own) {
-          labels[i] = kNoncoding;
+          labels[i] = gene_noncoding;
           rank[i] = 0;
         } else {
-          paint(p, kNoncoding);
+          paint(p, gene_noncoding);
         }
       }
     } else {

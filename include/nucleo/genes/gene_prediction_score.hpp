@@ -89,7 +89,7 @@ struct GenePredictionScore {
 namespace detail {
 inline std::vector<std::string> gene_class_name_list() {
   std::vector<std::string> names;
-  for (auto n : kGeneClassNames) names.emplace_back(n);
+  for (auto n : gene_class_names) names.emplace_back(n);
   return names;
 }
 /// For each of `targets` (truth loci or genome records; names unique) the prediction of the same
@@ -136,7 +136,7 @@ inline std::vector<GeneExample> label_predicted_loci(std::span<const NamedSequen
       out.push_back(make_gene_example(*by_seq[i], report));
     } else {
       out.push_back(GeneExample{std::string(seqs[i].name), std::string(seqs[i].sequence),
-                                std::vector<std::int8_t>(seqs[i].sequence.size(), kNoncoding)});
+                                std::vector<std::int8_t>(seqs[i].sequence.size(), gene_noncoding)});
     }
   }
   return out;
@@ -257,7 +257,7 @@ inline GenePredictionScore score_gene_predictions(const std::vector<GeneExample>
   const auto by_truth = detail::match_predictions(truth, predicted, "truth locus");
   GenePredictionScore s;
   s.max_length = opt.max_length;
-  ConfusionMatrix cm(kGeneClasses);
+  ConfusionMatrix cm(gene_class_count);
   for (std::size_t i = 0; i < truth.size(); ++i) {
     const GeneExample& t = truth[i];
     NUCLEO_CHECK(t.labels.size() == t.sequence.size(), "gene scoring: truth '{}' has {} labels for {} nucleotides",
@@ -273,8 +273,8 @@ inline GenePredictionScore score_gene_predictions(const std::vector<GeneExample>
       if (!opt.missing_as_noncoding)
         throw ShapeError(fmt::format("gene scoring: no prediction for truth locus '{}'", t.name));
       ++s.loci_missing;
-      for (auto c : t.labels) cm.add(c, kNoncoding);
-      s.structure.add(t.labels, std::vector<std::int8_t>(t.labels.size(), kNoncoding));
+      for (auto c : t.labels) cm.add(c, gene_noncoding);
+      s.structure.add(t.labels, std::vector<std::int8_t>(t.labels.size(), gene_noncoding));
       continue;
     }
     if (p->labels.size() != t.labels.size())

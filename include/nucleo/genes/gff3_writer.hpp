@@ -155,23 +155,23 @@ inline std::vector<PredictedGene> genes_from_labels(std::span<const std::int8_t>
                                                     Gff3Summary* summary = nullptr) {
   const auto n = static_cast<std::int64_t>(labels.size());
   for (std::int64_t i = 0; i < n; ++i)
-    if (labels[static_cast<std::size_t>(i)] < 0 || labels[static_cast<std::size_t>(i)] >= kGeneClasses)
+    if (labels[static_cast<std::size_t>(i)] < 0 || labels[static_cast<std::size_t>(i)] >= gene_class_count)
       throw ShapeError(fmt::format("genes_from_labels: label {} at position {} is not a class 0..8",
                                    labels[static_cast<std::size_t>(i)], i));
   Gff3Summary s;
   std::vector<PredictedGene> plus, minus;
   for (const bool fwd : {true, false}) {
-    const std::int8_t exon = fwd ? kExonPlus : kExonMinus;
-    const std::int8_t lo = fwd ? kDonorPlus : kDonorMinus, hi = fwd ? kAcceptorPlus : kAcceptorMinus;
-    const std::int8_t intron = fwd ? kIntronPlus : kIntronMinus;
+    const std::int8_t exon = fwd ? gene_exon_fwd : gene_exon_rev;
+    const std::int8_t lo = fwd ? gene_donor_fwd : gene_donor_rev, hi = fwd ? gene_acceptor_fwd : gene_acceptor_rev;
+    const std::int8_t intron = fwd ? gene_intron_fwd : gene_intron_rev;
     auto kind = [&](std::int64_t i) {  // 0 exon, 1 intron run member, 2 other
       const std::int8_t c = labels[static_cast<std::size_t>(i)];
       return c == exon ? 0 : (c >= lo && c <= hi) ? 1 : 2;
     };
     auto canonical = [&](std::int64_t b, std::int64_t e) {  // gene_labels' painting of intron [b, e)
       auto at = [&](std::int64_t i) { return labels[static_cast<std::size_t>(i)]; };
-      if (e - b == 1) return at(b) == (fwd ? kDonorPlus : kDonorMinus);
-      if (at(b) != (fwd ? kDonorPlus : kAcceptorMinus) || at(e - 1) != (fwd ? kAcceptorPlus : kDonorMinus)) return false;
+      if (e - b == 1) return at(b) == (fwd ? gene_donor_fwd : gene_donor_rev);
+      if (at(b) != (fwd ? gene_donor_fwd : gene_acceptor_rev) || at(e - 1) != (fwd ? gene_acceptor_fwd : gene_donor_rev)) return false;
       for (std::int64_t i = b + 1; i + 1 < e; ++i)
         if (at(i) != intron) return false;
       return true;

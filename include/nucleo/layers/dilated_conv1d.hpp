@@ -44,7 +44,7 @@ class DilatedConv1D {
   /// Zero parameters; call init(rng) (or use the Rng constructor) before training.
   explicit DilatedConv1D(int dilation = 1)
       : dilation_(dilation), weight_({Cout, Cin, K}, ParamKind::weight), bias_({Cout}, ParamKind::bias) {
-    NUCLEO_CHECK(dilation >= 1, "DilatedConv1D: dilation must be >= 1, got {}", dilation);
+    NUCLEO_CHECK_CONFIG(dilation >= 1, "DilatedConv1D: dilation must be >= 1, got {}", dilation);
   }
   DilatedConv1D(int dilation, Rng& rng) : DilatedConv1D(dilation) { init(rng); }
 

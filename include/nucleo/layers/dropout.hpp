@@ -27,7 +27,7 @@ class Dropout {
   static constexpr int out_channels = any_channels;
 
   explicit Dropout(double p = 0.1) : p_(p) {
-    NUCLEO_CHECK(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got {}", p);
+    NUCLEO_CHECK_CONFIG(p >= 0 && p < 1, "Dropout: p must be in [0, 1), got {}", p);
   }
 
   std::string_view name() const { return "dropout"; }

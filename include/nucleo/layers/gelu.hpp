@@ -9,6 +9,7 @@
 /// Implementation: Eigen array expressions (vectorised erf for float) over contiguous slices,
 /// split over ctx's threads.
 #include "nucleo/core/concepts.hpp"
+#include "nucleo/detail/gelu_constants.hpp"
 
 #include <unsupported/Eigen/SpecialFunctions>
 
@@ -30,7 +31,7 @@ class GELU {
     ctx.parallel_for(x.size(), 1 << 14, [&](Index b, Index e) {
       const ConstArr xs(x.data() + b, e - b);
       Arr ys(y.data() + b, e - b);
-      ys = Scalar(0.5) * xs * (Scalar(1) + (xs * Scalar(k_sqrt1_2)).erf());
+      ys = Scalar(0.5) * xs * (Scalar(1) + (xs * Scalar(detail::gelu_inv_sqrt2)).erf());
     });
   }
 
@@ -41,8 +42,8 @@ class GELU {
     ctx.parallel_for(x.size(), 1 << 14, [&](Index b, Index e) {
       const ConstArr xs(x.data() + b, e - b), ds(dy.data() + b, e - b);
       Arr dxs(dx.data() + b, e - b);
-      dxs = ds * (Scalar(0.5) * (Scalar(1) + (xs * Scalar(k_sqrt1_2)).erf()) +
-                  xs * (xs.square() * Scalar(-0.5)).exp() * Scalar(k_inv_sqrt_2pi));
+      dxs = ds * (Scalar(0.5) * (Scalar(1) + (xs * Scalar(detail::gelu_inv_sqrt2)).erf()) +
+                  xs * (xs.square() * Scalar(-0.5)).exp() * Scalar(detail::gelu_inv_sqrt_2pi));
     });
   }
 
@@ -52,8 +53,6 @@ class GELU {
  private:
   using Arr = Eigen::Map<Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
   using ConstArr = Eigen::Map<const Eigen::Array<Scalar, Eigen::Dynamic, 1>>;
-  static constexpr double k_sqrt1_2 = 0.70710678118654752440;
-  static constexpr double k_inv_sqrt_2pi = 0.39894228040143267794;
 };
 
 }  // namespace nucleo

@@ -33,7 +33,7 @@ class LayerNorm {
   static constexpr int out_channels = C;
 
   explicit LayerNorm(double eps = 1e-5) : eps_(eps), weight_({C}, ParamKind::norm), bias_({C}, ParamKind::bias) {
-    NUCLEO_CHECK(eps > 0, "LayerNorm: eps must be > 0, got {}", eps);
+    NUCLEO_CHECK_CONFIG(eps > 0, "LayerNorm: eps must be > 0, got {}", eps);
     init();
   }
 

@@ -29,9 +29,9 @@ struct EncoderOptions {
 
   /// d_i = min(max_dilation, 2^((i % cycle) / double_every)).
   int dilation_of(std::size_t i) const {
-    NUCLEO_CHECK(dilation_cycle >= 1 && dilation_double_every >= 1 && max_dilation >= 1,
-                 "EncoderOptions: cycle ({}), double_every ({}) and max_dilation ({}) must all be >= 1",
-                 dilation_cycle, dilation_double_every, max_dilation);
+    NUCLEO_CHECK_CONFIG(dilation_cycle >= 1 && dilation_double_every >= 1 && max_dilation >= 1,
+                        "EncoderOptions: cycle ({}), double_every ({}) and max_dilation ({}) must all be >= 1",
+                        dilation_cycle, dilation_double_every, max_dilation);
     const std::size_t e = (i % std::size_t(dilation_cycle)) / std::size_t(dilation_double_every);
     if (e >= 30) return max_dilation;
     return std::min(max_dilation, 1 << e);

@@ -12,8 +12,10 @@
 /// the same as PyTorch's pos_weight, which this implements.
 ///
 /// Shapes: logits [B, K, 1] (SequenceClassifier output), targets nucleo::MultiLabels<Scalar> [B, K],
-/// dlogits [B, K, 1] ASSIGNED. pos_weight: empty or K non-negative values.
+/// dlogits [B, K, 1] ASSIGNED. pos_weight: empty or K non-negative values (ConfigError otherwise).
+/// Reduction: mean or sum (mean_sequences throws ConfigError).
 /// Numerics: double per element; per-sequence partials added in order (thread-count independent).
+#include "nucleo/core/concepts.hpp"
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/labels.hpp"
 #include "nucleo/core/tensor.hpp"
@@ -32,14 +34,15 @@ class BCEWithLogits {
   using scalar_type = Scalar;
   using target_type = MultiLabels<Scalar>;
 
-  explicit BCEWithLogits(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
+  explicit BCEWithLogits(Reduction reduction = Reduction::mean)
+      : reduction_(detail::per_element_reduction(reduction, "BCEWithLogits")) {}
 
   /// With a positive-class weight per label (size must equal K at every call).
   explicit BCEWithLogits(std::vector<double> pos_weight, Reduction reduction = Reduction::mean)
-      : pos_weight_(std::move(pos_weight)), reduction_(reduction) {
+      : pos_weight_(std::move(pos_weight)), reduction_(detail::per_element_reduction(reduction, "BCEWithLogits")) {
     for (std::size_t k = 0; k < pos_weight_.size(); ++k)
-      NUCLEO_CHECK(std::isfinite(pos_weight_[k]) && pos_weight_[k] >= 0,
-                   "BCEWithLogits: pos_weight {} is {}; weights must be finite and >= 0", k, pos_weight_[k]);
+      NUCLEO_CHECK_CONFIG(std::isfinite(pos_weight_[k]) && pos_weight_[k] >= 0,
+                          "BCEWithLogits: pos_weight {} is {}; weights must be finite and >= 0", k, pos_weight_[k]);
   }
 
   std::string_view name() const { return "bce_with_logits"; }
@@ -110,5 +113,8 @@ class BCEWithLogits {
   Reduction reduction_ = Reduction::mean;
   Index count_ = 0;
 };
+
+static_assert(Loss<BCEWithLogits<float>>);
+static_assert(Loss<BCEWithLogits<double>>);
 
 }  // namespace nucleo

@@ -15,9 +15,9 @@
 ///   - from data: `from_labels(labels, K)` allows exactly the transitions seen between consecutive
 ///     observed positions of the training labels (-100 breaks a chain: nothing is learned across an
 ///     ignored position, nor across the end of a sequence's valid length);
-///   - named: `gene_structure()`, the grammar of BEND's 9 gene-finding classes (docs/crf.md has the
-///     diagram and the reasoning behind each edge).
-/// Sets combine with `|=` (union), e.g. `gene_structure() | from_labels(train, 9)`, and
+///   - from a domain: e.g. `gene_structure_constraints()` (nucleo/genes/gene_crf_grammar.hpp), the
+///     grammar of BEND's 9 gene-finding classes.
+/// Sets combine with `|=` (union), e.g. `grammar | from_labels(train, K)`, and
 /// `violations(labels)` lists the forbidden transitions that occur in some labels (check your data
 /// before training with a grammar).
 #include <nlohmann/json.hpp>
@@ -33,21 +33,6 @@
 #include <vector>
 
 namespace nucleo {
-
-/// BEND's 9 gene-finding classes (bend.md section 2), in genomic (+ strand) coordinates.
-/// On the - strand the acceptor (7) is the genomic-left end of an intron and the donor (5) the right.
-enum GeneTag : int {
-  gene_exon_fwd = 0,
-  gene_donor_fwd = 1,
-  gene_intron_fwd = 2,
-  gene_acceptor_fwd = 3,
-  gene_exon_rev = 4,
-  gene_donor_rev = 5,
-  gene_intron_rev = 6,
-  gene_acceptor_rev = 7,
-  gene_noncoding = 8,
-  gene_num_tags = 9,
-};
 
 /// Which first/last tags `from_labels` allows: every tag (sequences are windows that may start or
 /// end anywhere in a gene), or only the first/last observed labels of the training sequences.
@@ -85,41 +70,6 @@ class CrfConstraints {
                                     CrfBoundaries boundaries = CrfBoundaries::any) {
     CrfConstraints c(num_tags, false, boundaries == CrfBoundaries::any);
     c.observe(labels, lengths, boundaries);
-    return c;
-  }
-
-  /// The gene-structure grammar of BEND's 9 classes (see `GeneTag` and docs/crf.md):
-  ///   + strand:  noncoding -> exon+ -> donor+ -> intron+ -> acceptor+ -> exon+ -> noncoding
-  ///   - strand (genomic order): noncoding -> exon- -> acceptor- -> intron- -> donor- -> exon- -> noncoding
-  /// with self-loops on exon, intron and noncoding only (splice-site classes are one nucleotide).
-  /// `utr_introns` (default true) also allows introns that start or end in noncoding sequence:
-  /// noncoding -> donor+, acceptor+ -> noncoding, noncoding -> acceptor-, donor- -> noncoding. BEND
-  /// labels UTR exons (and stop codons) as noncoding (8) but introns by transcript structure, so an
-  /// intron inside a UTR, or next to a UTR exon, or splitting a stop codon, produces exactly these
-  /// transitions. Every tag may start or end a sequence (windows cut genes anywhere).
-  static CrfConstraints gene_structure(bool utr_introns = true) {
-    CrfConstraints c = forbid_all(gene_num_tags);
-    for (int t : {gene_exon_fwd, gene_intron_fwd, gene_exon_rev, gene_intron_rev, gene_noncoding}) c.allow(t, t);
-    // + strand, genomic order = transcript order.
-    c.allow(gene_noncoding, gene_exon_fwd);
-    c.allow(gene_exon_fwd, gene_donor_fwd);
-    c.allow(gene_donor_fwd, gene_intron_fwd);
-    c.allow(gene_intron_fwd, gene_acceptor_fwd);
-    c.allow(gene_acceptor_fwd, gene_exon_fwd);
-    c.allow(gene_exon_fwd, gene_noncoding);
-    // - strand, genomic order (reverse of transcript order).
-    c.allow(gene_noncoding, gene_exon_rev);
-    c.allow(gene_exon_rev, gene_acceptor_rev);
-    c.allow(gene_acceptor_rev, gene_intron_rev);
-    c.allow(gene_intron_rev, gene_donor_rev);
-    c.allow(gene_donor_rev, gene_exon_rev);
-    c.allow(gene_exon_rev, gene_noncoding);
-    if (utr_introns) {
-      c.allow(gene_noncoding, gene_donor_fwd);
-      c.allow(gene_acceptor_fwd, gene_noncoding);
-      c.allow(gene_noncoding, gene_acceptor_rev);
-      c.allow(gene_donor_rev, gene_noncoding);
-    }
     return c;
   }
 
@@ -237,7 +187,7 @@ class CrfConstraints {
         trans_(static_cast<std::size_t>(k) * k, transitions ? 1 : 0),
         start_(static_cast<std::size_t>(k), boundaries ? 1 : 0),
         end_(static_cast<std::size_t>(k), boundaries ? 1 : 0) {
-    NUCLEO_CHECK(k > 0, "CrfConstraints: need at least one tag, got {}", k);
+    NUCLEO_CHECK_CONFIG(k > 0, "CrfConstraints: need at least one tag, got {}", k);
   }
   int checked(int tag) const {
     NUCLEO_CHECK(tag >= 0 && tag < k_, "CrfConstraints: tag {} out of range [0, {})", tag, k_);
@@ -273,7 +223,7 @@ inline CrfConstraints crf_constraints_from_json(const nlohmann::json& j) {
   if (j.is_null()) return {};
   try {
     const int k = j.at("num_tags").get<int>();
-    NUCLEO_CHECK(k > 0, "num_tags must be positive");
+    NUCLEO_CHECK_CONFIG(k > 0, "num_tags must be positive");
     CrfConstraints c = CrfConstraints::forbid_all(k);
     for (int i = 0; i < k; ++i) c.allow_start(i, false).allow_end(i, false);
     for (const auto& p : j.at("transitions")) c.allow(p.at(0).get<int>(), p.at(1).get<int>());

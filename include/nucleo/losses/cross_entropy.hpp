@@ -14,11 +14,13 @@
 /// dlogits are 0. With no counted position the loss is 0 and dlogits is 0 (PyTorch: NaN).
 ///
 /// Shapes: logits [B, K, L] (Tensor3), targets nucleo::Labels [B, L] (int32), dlogits [B, K, L]
-/// ASSIGNED (resized if needed). A target outside [0, K) other than -100 throws ShapeError.
+/// ASSIGNED (resized if needed). A target outside [0, K) other than -100 throws ShapeError; a
+/// negative or non-finite class weight, or Reduction::mean_sequences, throws ConfigError.
 /// Numerics: per-position work in double; the loss is a sum of per-sequence partials added in
 /// sequence order, so it is bit-identical for any thread count.
 /// After each call, `last_count()` = counted positions, `last_weight_sum()` = sum of their weights
 /// (the mean's denominator), `last_correct()` = counted positions whose argmax is the target.
+#include "nucleo/core/concepts.hpp"
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/labels.hpp"
 #include "nucleo/core/tensor.hpp"
@@ -39,14 +41,15 @@ class CrossEntropy {
   using target_type = Labels;
 
   /// Unweighted; mean over counted positions unless `reduction` says otherwise.
-  explicit CrossEntropy(Reduction reduction = Reduction::mean) : reduction_(reduction) {}
+  explicit CrossEntropy(Reduction reduction = Reduction::mean)
+      : reduction_(detail::per_element_reduction(reduction, "CrossEntropy")) {}
 
   /// With one non-negative weight per class (size must equal K at every call).
   explicit CrossEntropy(std::vector<double> class_weights, Reduction reduction = Reduction::mean)
-      : weights_(std::move(class_weights)), reduction_(reduction) {
+      : weights_(std::move(class_weights)), reduction_(detail::per_element_reduction(reduction, "CrossEntropy")) {
     for (std::size_t k = 0; k < weights_.size(); ++k)
-      NUCLEO_CHECK(std::isfinite(weights_[k]) && weights_[k] >= 0,
-                   "CrossEntropy: class weight {} is {}; weights must be finite and >= 0", k, weights_[k]);
+      NUCLEO_CHECK_CONFIG(std::isfinite(weights_[k]) && weights_[k] >= 0,
+                          "CrossEntropy: class weight {} is {}; weights must be finite and >= 0", k, weights_[k]);
   }
 
   std::string_view name() const { return "cross_entropy"; }
@@ -75,5 +78,8 @@ class CrossEntropy {
   Reduction reduction_ = Reduction::mean;
   detail::CrossEntropyStats stats_;
 };
+
+static_assert(Loss<CrossEntropy<float>>);
+static_assert(Loss<CrossEntropy<double>>);
 
 }  // namespace nucleo

@@ -18,9 +18,13 @@
 /// observed labels, NLL = log Z - log sum_{y consistent} exp(score(y)). With every position
 /// observed this is the usual log Z - score(gold). A sequence with no observed label contributes 0.
 ///
-/// Reductions (CrfOptions::reduction): `sum` of the per-sequence NLLs; `mean_sequences` = sum / number
-/// of sequences with at least one observed label; `mean_tokens` (default, the scale of a per-token
-/// cross-entropy) = sum / number of observed labels. An empty denominator gives 0.
+/// Reductions (CrfOptions::reduction, losses/reduction.hpp): `Reduction::sum` of the per-sequence
+/// NLLs; `Reduction::mean_sequences` = sum / number of sequences with at least one observed label;
+/// `Reduction::mean` (default, the scale of a per-token cross-entropy) = sum / number of observed
+/// labels. An empty denominator gives 0.
+///
+/// As a `Loss` (core/concepts.hpp): scalar_type, target_type = Labels, name(), value_and_grad() and
+/// value() below, so a CRF goes wherever a cross-entropy goes.
 ///
 /// Gradients (exact, from forward-backward marginals), scaled by the reduction:
 ///     dNLL/de_t(j) = p(y_t = j | e) - q(y_t = j)        q = the same marginal given the observed labels
@@ -29,7 +33,7 @@
 /// grads of "transitions", "start" and "end" (visit_params), as layers do, so optimizers, gradient
 /// clipping and checkpoints treat them like layer parameters.
 ///
-/// Constraints (CrfConstraints, e.g. CrfConstraints::gene_structure() for BEND's 9 classes): a
+/// Constraints (CrfConstraints, any grammar over the K tags): a
 /// forbidden transition/start/end scores minus infinity in training and decoding; its parameter
 /// entry is ignored and gets no gradient. Training labels that use a forbidden transition (so that
 /// no allowed path agrees with them) raise nucleo::Error naming the sequence.
@@ -50,6 +54,7 @@
 /// most `decode_segment` rows and recomputes segments from checkpoints (exact), and
 /// `viterbi_streaming` decodes a chromosome-scale sequence from an emissions callback in
 /// O(segment * K + length / segment * K) memory.
+#include "nucleo/core/concepts.hpp"
 #include "nucleo/core/context.hpp"
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/labels.hpp"
@@ -58,6 +63,7 @@
 #include "nucleo/core/tensor.hpp"
 #include "nucleo/detail/crf_kernels.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
+#include "nucleo/losses/reduction.hpp"
 
 #include <fmt/format.h>
 
@@ -72,11 +78,8 @@
 
 namespace nucleo {
 
-/// How the per-sequence negative log-likelihoods are combined into the loss.
-enum class CrfReduction { sum, mean_sequences, mean_tokens };
-
 struct CrfOptions {
-  CrfReduction reduction = CrfReduction::mean_tokens;
+  Reduction reduction = Reduction::mean;  ///< how the per-sequence NLLs are combined (see above)
   double init_range = 0.0;             ///< 0: zeros; > 0: uniform(-init_range, init_range)
   std::uint64_t seed = 0x5eed;         ///< for the uniform initialisation
   Index decode_segment = Index{1} << 16;  ///< Viterbi keeps at most this many rows per sequence
@@ -107,6 +110,7 @@ class LinearChainCRF {
 
  public:
   using scalar_type = Scalar;
+  using target_type = Labels;
   static constexpr int num_tags = K;
   static constexpr int in_channels = K;
 
@@ -127,7 +131,7 @@ class LinearChainCRF {
   std::string_view name() const { return "linear_chain_crf"; }
 
   const CrfOptions& options() const { return options_; }
-  void set_reduction(CrfReduction r) { options_.reduction = r; }
+  void set_reduction(Reduction r) { options_.reduction = r; }
 
   const CrfConstraints& constraints() const { return constraints_; }
   /// An empty set removes all constraints; otherwise it must be over K tags.
@@ -261,7 +265,7 @@ class LinearChainCRF {
   /// Memory: segment * 64 B of rows + K x segment emissions + 64 B per segment.
   template <class Fill, class Sink>
   double viterbi_streaming(Index length, Fill&& fill, Sink&& sink, Index segment = 0) const {
-    NUCLEO_CHECK(length >= 0, "LinearChainCRF::viterbi_streaming: negative length {}", length);
+    NUCLEO_CHECK_CONFIG(length >= 0, "LinearChainCRF::viterbi_streaming: negative length {}", length);
     if (length == 0) return 0.0;
     if (segment <= 0) segment = options_.decode_segment;
     const Potentials pot = potentials();
@@ -420,9 +424,9 @@ class LinearChainCRF {
     }
     double scale = 1.0;
     switch (options_.reduction) {
-      case CrfReduction::sum: break;
-      case CrfReduction::mean_sequences: scale = n_seq > 0 ? 1.0 / static_cast<double>(n_seq) : 0.0; break;
-      case CrfReduction::mean_tokens: scale = n_tok > 0 ? 1.0 / static_cast<double>(n_tok) : 0.0; break;
+      case Reduction::sum: break;
+      case Reduction::mean_sequences: scale = n_seq > 0 ? 1.0 / static_cast<double>(n_seq) : 0.0; break;
+      case Reduction::mean: scale = n_tok > 0 ? 1.0 / static_cast<double>(n_tok) : 0.0; break;
     }
     if constexpr (Grad) ensure_shape_like(*d, emissions);
     const Potentials pot = potentials();
@@ -522,5 +526,8 @@ class LinearChainCRF {
   CrfConstraints constraints_;
   Param<Scalar> transitions_, start_, end_;
 };
+
+static_assert(Loss<LinearChainCRF<2, float>>);
+static_assert(Loss<LinearChainCRF<9, double>>);
 
 }  // namespace nucleo

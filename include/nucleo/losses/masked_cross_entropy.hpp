@@ -41,4 +41,7 @@ class MaskedCrossEntropy {
   CrossEntropy<Scalar> ce_;
 };
 
+static_assert(Loss<MaskedCrossEntropy<float>>);
+static_assert(Loss<MaskedCrossEntropy<double>>);
+
 }  // namespace nucleo

@@ -26,7 +26,7 @@ namespace nucleo {
 class ConfusionMatrix {
  public:
   explicit ConfusionMatrix(int num_classes) : k_(num_classes), counts_(static_cast<std::size_t>(num_classes) * num_classes, 0) {
-    NUCLEO_CHECK(num_classes > 0, "ConfusionMatrix: num_classes must be > 0, got {}", num_classes);
+    NUCLEO_CHECK_CONFIG(num_classes > 0, "ConfusionMatrix: num_classes must be > 0, got {}", num_classes);
   }
 
   int num_classes() const { return k_; }

@@ -124,7 +124,7 @@ class ScoreCollector {
  private:
   // Checked before the member vectors are sized (a negative count would become a huge size_t).
   static std::size_t checked_label_count(Index num_labels) {
-    NUCLEO_CHECK(num_labels > 0, "ScoreCollector: num_labels must be > 0, got {}", num_labels);
+    NUCLEO_CHECK_CONFIG(num_labels > 0, "ScoreCollector: num_labels must be > 0, got {}", num_labels);
     return static_cast<std::size_t>(num_labels);
   }
 

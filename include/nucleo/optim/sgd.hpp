@@ -8,19 +8,19 @@
 ///     d <- g + mu * b  (nesterov)   or   d <- b          (momentum > 0);  d <- g  (momentum 0)
 ///     p <- p - lr * d
 ///
-/// State: one momentum buffer per parameter, keyed by its dotted name ("sgd.momentum.<param>" in
-/// checkpoints), and the step count. Updates are element-wise, so `step(ctx, model)` (parameters in
-/// parallel) is bit-identical to the serial `step(model)`.
+/// State: one momentum buffer per parameter (none while momentum is 0), keyed by its dotted name
+/// ("sgd.momentum.<param>" in checkpoints), and the step count. Steps, state, checkpoints and
+/// threads come from `OptimizerBase` (optimizer_base.hpp); this header holds the options and the
+/// update rule.
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/param.hpp"
-#include "nucleo/detail/optimizer_state.hpp"
-#include "nucleo/detail/param_list.hpp"
+#include "nucleo/optim/optimizer_base.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <array>
 #include <cstdint>
-#include <map>
-#include <string>
+#include <string_view>
 
 namespace nucleo {
 
@@ -33,74 +33,22 @@ struct SgdOptions {
 };
 
 template <class Scalar = float>
-class Sgd {
+class Sgd : public OptimizerBase<Sgd<Scalar>, Scalar, SgdOptions, 1> {
+  using Base = OptimizerBase<Sgd<Scalar>, Scalar, SgdOptions, 1>;
+  friend Base;
+
  public:
-  using scalar_type = Scalar;
-  using Array = Eigen::Array<Scalar, Eigen::Dynamic, 1>;
+  using typename Base::Array;
 
-  explicit Sgd(SgdOptions options = {}) : opt_(options) { validate(); }
-
-  const SgdOptions& options() const { return opt_; }
-  double lr() const { return opt_.lr; }
-  void set_lr(double lr) { opt_.lr = lr; }
-  std::int64_t steps() const { return t_; }
-
-  template <class Model>
-  void step(Model& model) {
-    auto work = prepare(model);
-    for (auto& w : work) update(w);
-  }
-
-  template <class Ctx, class Model>
-  void step(Ctx& ctx, Model& model) {
-    auto work = prepare(model);
-    ctx.parallel_for(static_cast<Index>(work.size()), 1, [&](Index b, Index e) {
-      for (Index i = b; i < e; ++i) update(work[static_cast<std::size_t>(i)]);
-    });
-  }
-
-  nlohmann::json state_json() const {
-    nlohmann::json sizes = nlohmann::json::object();
-    for (const auto& [name, b] : bufs_) sizes[name] = b.size();
-    return {{"type", "sgd"},         {"step", t_},           {"lr", opt_.lr},
-            {"momentum", opt_.momentum}, {"dampening", opt_.dampening}, {"weight_decay", opt_.weight_decay},
-            {"nesterov", opt_.nesterov}, {"params", sizes}};
-  }
-
-  /// `max_elements` >= 0 bounds the state elements the JSON may ask for (a checkpoint passes what
-  /// its file holds, so that a forged size cannot allocate without limit).
-  void load_state_json(const nlohmann::json& j, Index max_elements = -1) {
-    if (!j.is_object() || j.value("type", std::string()) != "sgd")
-      throw ConfigError(fmt::format("Sgd: optimizer state is not SGD's (type '{}')",
-                                    j.is_object() ? j.value("type", std::string("?")) : std::string("?")));
-    t_ = j.at("step").get<std::int64_t>();
-    opt_.lr = j.at("lr").get<double>();
-    opt_.momentum = j.at("momentum").get<double>();
-    opt_.dampening = j.at("dampening").get<double>();
-    opt_.weight_decay = j.at("weight_decay").get<double>();
-    opt_.nesterov = j.at("nesterov").get<bool>();
-    validate();
-    const auto sizes = detail::checked_state_sizes(j, max_elements, 1);
-    bufs_.clear();
-    for (const auto& [name, n] : sizes) bufs_.emplace(name, Array::Zero(n));
-  }
-
-  template <class F>
-  void visit_state(F&& f) {
-    for (auto& [name, b] : bufs_) f(std::string("sgd.momentum.") + name, b);
-  }
-
-  void reset() {
-    bufs_.clear();
-    t_ = 0;
-  }
+  explicit Sgd(SgdOptions options = {}) : Base(options) { validate(); }
 
  private:
-  struct Work {
-    Param<Scalar>* p;
-    Array* buf;  // null without momentum
-    bool fresh;
-  };
+  using typename Base::Work;
+  using Base::opt_;
+
+  static constexpr std::string_view class_name = "Sgd";
+  static constexpr std::string_view state_type = "sgd";
+  static constexpr std::array<std::string_view, 1> slot_names = {"momentum"};
 
   void validate() const {
     if (!(opt_.lr >= 0) || !(opt_.momentum >= 0) || !(opt_.weight_decay >= 0))
@@ -110,47 +58,42 @@ class Sgd {
       throw ConfigError("Sgd: Nesterov momentum needs momentum > 0 and dampening = 0");
   }
 
-  template <class Model>
-  std::vector<Work> prepare(Model& model) {
-    ++t_;
-    std::vector<Work> work;
-    for (auto& np : detail::param_list<Scalar>(model)) {
-      const Index n = np.param->size();
-      NUCLEO_CHECK(np.param->grad.size() == n, "Sgd: parameter '{}' has {} values but {} gradients", np.name, n,
-                   np.param->grad.size());
-      Work w{np.param, nullptr, false};
-      if (opt_.momentum != 0) {
-        auto [it, fresh] = bufs_.try_emplace(np.name);
-        if (fresh) it->second = Array::Zero(n);
-        else if (it->second.size() != n)
-          throw ShapeError(fmt::format("Sgd: parameter '{}' has {} elements but its momentum buffer has {}", np.name,
-                                       n, it->second.size()));
-        w.buf = &it->second;
-        w.fresh = fresh;
-      }
-      work.push_back(w);
-    }
-    return work;
+  nlohmann::json options_json() const {
+    return {{"lr", opt_.lr},
+            {"momentum", opt_.momentum},
+            {"dampening", opt_.dampening},
+            {"weight_decay", opt_.weight_decay},
+            {"nesterov", opt_.nesterov}};
   }
+
+  void load_options_json(const nlohmann::json& j) {
+    opt_.lr = j.at("lr").get<double>();
+    opt_.momentum = j.at("momentum").get<double>();
+    opt_.dampening = j.at("dampening").get<double>();
+    opt_.weight_decay = j.at("weight_decay").get<double>();
+    opt_.nesterov = j.at("nesterov").get<bool>();
+  }
+
+  /// Momentum buffers exist only while momentum is on.
+  bool keeps_state() const { return opt_.momentum != 0; }
+
+  void begin_step(std::int64_t) {}
 
   void update(Work& w) const {
     auto& p = w.p->value;
     const Scalar lr = static_cast<Scalar>(opt_.lr), wd = static_cast<Scalar>(opt_.weight_decay);
     Array d = w.p->grad;
     if (wd != 0) d += wd * p;
-    if (w.buf) {
+    if (w.s) {
+      Array& buf = (*w.s)[0];
       const Scalar mu = static_cast<Scalar>(opt_.momentum);
-      if (w.fresh) *w.buf = d;
-      else *w.buf = mu * *w.buf + static_cast<Scalar>(1.0 - opt_.dampening) * d;
-      if (opt_.nesterov) d += mu * *w.buf;
-      else d = *w.buf;
+      if (w.fresh) buf = d;
+      else buf = mu * buf + static_cast<Scalar>(1.0 - opt_.dampening) * d;
+      if (opt_.nesterov) d += mu * buf;
+      else d = buf;
     }
     p -= lr * d;
   }
-
-  SgdOptions opt_;
-  std::map<std::string, Array> bufs_;
-  std::int64_t t_ = 0;
 };
 
 }  // namespace nucleo

@@ -133,9 +133,9 @@ class Trainer {
 
   Trainer(Model& model, Optimizer& optimizer, TrainerOptions options)
       : model_(model), opt_(optimizer), o_(std::move(options)) {
-    NUCLEO_CHECK(o_.accumulation >= 1, "Trainer: accumulation must be >= 1 (got {})", o_.accumulation);
-    NUCLEO_CHECK(o_.epochs >= 0 && o_.max_steps >= 0 && o_.patience >= 0 && o_.checkpoint_every >= 0,
-                 "Trainer: epochs, max_steps, patience and checkpoint_every must be >= 0");
+    NUCLEO_CHECK_CONFIG(o_.accumulation >= 1, "Trainer: accumulation must be >= 1 (got {})", o_.accumulation);
+    NUCLEO_CHECK_CONFIG(o_.epochs >= 0 && o_.max_steps >= 0 && o_.patience >= 0 && o_.checkpoint_every >= 0,
+                        "Trainer: epochs, max_steps, patience and checkpoint_every must be >= 0");
   }
 
   std::filesystem::path last_checkpoint() const { return o_.run_dir / "last.ckpt"; }
@@ -148,7 +148,7 @@ class Trainer {
   }
 
   TrainResult run(CpuContext& ctx, TrainTask& task) {
-    NUCLEO_CHECK(task.num_batches && task.train_batch, "Trainer: the task needs num_batches and train_batch");
+    NUCLEO_CHECK_CONFIG(task.num_batches && task.train_batch, "Trainer: the task needs num_batches and train_batch");
     std::filesystem::create_directories(o_.run_dir);
     std::optional<detail::StopSignals> signals;
     if (o_.stop_on_signals) signals.emplace();
