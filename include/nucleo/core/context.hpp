@@ -13,10 +13,13 @@
 ///   (empty = every position valid). Layers that mix positions (convolutions, pooling) treat
 ///   positions at or beyond a sequence's length as zero padding, so a sequence's outputs do not
 ///   depend on the rest of the batch.
+/// - Scratch memory: `workspace()` hands out per-thread work buffers by typed key
+///   (core/workspace.hpp), shared by all layers that run on this context.
 #include "nucleo/core/cpu_device.hpp"
 #include "nucleo/core/error.hpp"
 #include "nucleo/core/rng.hpp"
 #include "nucleo/core/tensor.hpp"
+#include "nucleo/core/workspace.hpp"
 
 #include <oneapi/tbb/blocked_range.h>
 #include <oneapi/tbb/parallel_for.h>
@@ -110,6 +113,9 @@ class CpuContext {
   /// Generator for stochastic layers (Dropout); checkpoints save its state.
   Rng& rng() { return rng_; }
 
+  /// Per-thread scratch buffers of the layers that run on this context (core/workspace.hpp).
+  Workspace& workspace() { return workspace_; }
+
   /// Run `f(begin, end)` over [0, n) in chunks of at most `grain` items on the arena's threads.
   /// The split depends only on n and grain (simple_partitioner), never on timing.
   template <class F>
@@ -162,6 +168,7 @@ class CpuContext {
   Rng rng_;
   bool training_ = true;
   std::vector<Index> lengths_;
+  Workspace workspace_;
 };
 
 }  // namespace nucleo

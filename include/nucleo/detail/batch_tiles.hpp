@@ -69,22 +69,10 @@ inline Index reduction_chunks(Index row_blocks, Index n_tiles) {
 /// Row blocks of a weight gradient with `rows` rows: blocks of >= 64 rows, at most 8.
 inline Index row_blocks_for(Index rows) { return std::clamp<Index>(rows / 64, 1, 8); }
 
-}  // namespace nucleo::detail
-
-namespace nucleo::detail {
-
-/// Scratch buffer `slot` of the calling thread, shared by all layers of one Scalar type (repacked
-/// weights, gradient partials). Layers run one after another on the calling thread, so one buffer
-/// per slot and thread suffices, instead of one per layer (30 x 9.4 MB for the paper's 512-channel
-/// convolutions). Parallel tasks launched by that call write disjoint parts through the reference.
-/// The content is undefined on entry; `n` elements are available after the call, aligned for SIMD
-/// (EIGEN_MAX_ALIGN_BYTES), so vectorised loops split the same way on every thread.
-template <class Scalar>
-Scalar* scratch(int slot, std::size_t n) {
-  thread_local std::vector<Scalar, Eigen::aligned_allocator<Scalar>> buffers[16];
-  auto& buf = buffers[slot];
-  if (buf.size() < n) buf.resize(n);
-  return buf.data();
-}
+/// Workspace keys (core/workspace.hpp) of the weight-gradient reductions above: the per-chunk
+/// partials of dW and db. Shared by DilatedConv1D and Linear, whose reductions never overlap on a
+/// thread, so a model holds one partials buffer per thread, not one per layer type.
+struct GradPartialsW {};
+struct GradPartialsB {};
 
 }  // namespace nucleo::detail

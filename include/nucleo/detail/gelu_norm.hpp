@@ -11,7 +11,8 @@
 // Only the pre-activation z and the per-position mu, r are kept between forward and backward, so a
 // block caches one tensor per GELU/LayerNorm pair instead of three. Per-column statistics are
 // summed in channel order, independent of the thread count. Work buffers: the calling thread's
-// scratch slots 3 and 4 (detail::scratch).
+// workspace buffers GeluNormValues and GeluNormDerivs (core/workspace.hpp).
+#include "nucleo/core/workspace.hpp"
 #include "nucleo/detail/batch_tiles.hpp"
 #include "nucleo/detail/gelu_constants.hpp"
 
@@ -21,6 +22,11 @@
 #include <cmath>
 
 namespace nucleo::detail {
+
+/// Workspace keys: GELU output (forward) or normalised GELU output (backward), C x padded(n);
+/// GELU'(z) and the two per-column sums (backward), C x padded(n) + 2 padded(n).
+struct GeluNormValues {};
+struct GeluNormDerivs {};
 
 template <class Scalar>
 struct GeluNorm {
@@ -37,10 +43,11 @@ struct GeluNorm {
   /// out = (accumulate ? out : 0) + LN(GELU(z)) on C x n; z row stride ldz, out row stride ldo.
   /// `res` (row stride ldr), when not null, is added first: out = res + LN(GELU(z)).
   /// Stores mu[l], r[l] for l < n.
-  static void forward(Index C, Index n, const Scalar* z, Index ldz, const Scalar* gamma, const Scalar* beta,
-                      double eps, const Scalar* res, Index ldr, Scalar* out, Index ldo, Scalar* mu, Scalar* r) {
+  static void forward(Workspace& ws, Index C, Index n, const Scalar* z, Index ldz, const Scalar* gamma,
+                      const Scalar* beta, double eps, const Scalar* res, Index ldr, Scalar* out, Index ldo,
+                      Scalar* mu, Scalar* r) {
     const Index w = padded(n);
-    Scalar* g = scratch<Scalar>(3, std::size_t(C * w));
+    Scalar* g = ws.get<Scalar, GeluNormValues>(std::size_t(C * w));
     const Scalar inv_c = Scalar(1) / Scalar(C);
     std::fill(mu, mu + n, Scalar(0));
     std::fill(r, r + n, Scalar(0));
@@ -73,13 +80,13 @@ struct GeluNorm {
   /// Backward on C x n (see the header). dz (row stride lddz) is ASSIGNED; pg/pb (C each) ACCUMULATE
   /// dgamma/dbeta. When `recon` is not null, also writes recon = res + LN(GELU(z)) (the forward
   /// output with residual `res`), recomputed from z, mu, r.
-  static void backward(Index C, Index n, const Scalar* z, Index ldz, const Scalar* mu, const Scalar* r,
+  static void backward(Workspace& ws, Index C, Index n, const Scalar* z, Index ldz, const Scalar* mu, const Scalar* r,
                        const Scalar* gamma, const Scalar* beta, const Scalar* dout, Index lddo, Scalar* dz,
                        Index lddz, Scalar* pg, Scalar* pb, const Scalar* res = nullptr, Index ldr = 0,
                        Scalar* recon = nullptr, Index ldrc = 0) {
     const Index w = padded(n);
-    Scalar* xh = scratch<Scalar>(3, std::size_t(C * w));            // normalised GELU output
-    Scalar* dphi = scratch<Scalar>(4, std::size_t(C * w + 2 * w));  // GELU'(z), then a1, a2
+    Scalar* xh = ws.get<Scalar, GeluNormValues>(std::size_t(C * w));            // normalised GELU output
+    Scalar* dphi = ws.get<Scalar, GeluNormDerivs>(std::size_t(C * w + 2 * w));  // GELU'(z), then a1, a2
     Scalar* a1 = dphi + C * w;
     Scalar* a2 = a1 + w;
     const Scalar inv_c = Scalar(1) / Scalar(C);

@@ -18,7 +18,8 @@
 /// per sequence are spread over ctx's threads. dW is split into (tap, row block, position chunk)
 /// tasks whose partition depends on the sizes only, and position chunks are summed in order, so
 /// gradients are bit-identical from run to run and for any thread count. Repacked weights and
-/// gradient partials live in per-thread scratch shared by all layers (detail::scratch), not in the layer.
+/// gradient partials live in the context's per-thread workspace (ctx.workspace(), keys
+/// detail::ConvTaps and detail::GradPartialsW/B), shared by all layers, not in the layer.
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/core/rng.hpp"
 #include "nucleo/detail/batch_tiles.hpp"
@@ -27,6 +28,11 @@
 #include <vector>
 
 namespace nucleo {
+
+namespace detail {
+/// Workspace key of the repacked taps (DilatedConv1D::pack_taps), shared by every convolution.
+struct ConvTaps {};
+}  // namespace detail
 
 template <int Cin, int Cout, int K, class Scalar = float>
 class DilatedConv1D {
@@ -68,7 +74,7 @@ class DilatedConv1D {
                  K, x.dimension(1), Cin);
     const Index B = x.dimension(0), L = x.dimension(2);
     ensure_shape(y, B, Cout, L);
-    const Scalar* wk = pack_taps();  // the calling thread's scratch slot 0, valid during this call
+    const Scalar* wk = pack_taps(ctx);  // the calling thread's ConvTaps buffer, valid during this call
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
     ctx.parallel_for(Index(tiles.size()), 1, [&](Index tb, Index te) {
       for (Index t = tb; t < te; ++t) {
@@ -86,7 +92,7 @@ class DilatedConv1D {
                  "DilatedConv1D::backward: dy is [{}, {}, {}], expected [{}, {}, {}]", dy.dimension(0),
                  dy.dimension(1), dy.dimension(2), B, Cout, L);
     ensure_shape(dx, B, Cin, L);
-    const Scalar* wk = pack_taps();  // the calling thread's scratch slot 0, valid during this call
+    const Scalar* wk = pack_taps(ctx);  // the calling thread's ConvTaps buffer, valid during this call
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
     ctx.parallel_for(Index(tiles.size()), 1, [&](Index tb, Index te) {
       for (Index t = tb; t < te; ++t) {
@@ -103,10 +109,11 @@ class DilatedConv1D {
   // Activations are raw row-major [B, C, L] buffers; a tile is columns [l0, l1) of one sequence,
   // inside its valid length len.
 
-  /// W {Cout, Cin, K} repacked as K row-major Cout x Cin matrices, in the calling thread's scratch
-  /// slot 0 (shared by all layers; valid until the next pack_taps() on this thread).
-  const Scalar* pack_taps() const {
-    Scalar* wk = detail::scratch<Scalar>(0, std::size_t(K) * Cout * Cin);
+  /// W {Cout, Cin, K} repacked as K row-major Cout x Cin matrices, in the calling thread's ConvTaps
+  /// workspace buffer (shared by all layers; valid until the next pack_taps() on this thread).
+  template <class Ctx>
+  const Scalar* pack_taps(Ctx& ctx) const {
+    Scalar* wk = ctx.workspace().template get<Scalar, detail::ConvTaps>(std::size_t(K) * Cout * Cin);
     const Scalar* w = weight_.value.data();
     for (Index o = 0; o < Cout; ++o)
       for (Index i = 0; i < Cin; ++i)
@@ -157,8 +164,8 @@ class DilatedConv1D {
     const Index rb = detail::row_blocks_for(Cout);
     const Index nc = detail::reduction_chunks(K * rb, nt);
     const Index wsize = Index(K) * Cout * Cin;
-    Scalar* partial_w = detail::scratch<Scalar>(1, std::size_t(nc * wsize));
-    Scalar* partial_b = detail::scratch<Scalar>(2, std::size_t(nc * Cout));
+    Scalar* partial_w = ctx.workspace().template get<Scalar, detail::GradPartialsW>(std::size_t(nc * wsize));
+    Scalar* partial_b = ctx.workspace().template get<Scalar, detail::GradPartialsB>(std::size_t(nc * Cout));
     std::fill(partial_w, partial_w + nc * wsize, Scalar(0));
     std::fill(partial_b, partial_b + nc * Cout, Scalar(0));
     ctx.parallel_for(Index(K) * rb * nc, 1, [&](Index jb, Index je) {

@@ -11,7 +11,8 @@
 /// downstream CNN head keeps it). A default-constructed layer holds zeros until one of them runs.
 /// Backward: dx ASSIGNED (zero at padded positions), dW, db ACCUMULATED over valid positions only.
 /// Implementation: one GEMM per column tile of each sequence (threads over tiles); dW by
-/// (row block, position chunk) tasks fixed by the sizes, chunks summed in order (deterministic).
+/// (row block, position chunk) tasks fixed by the sizes, chunks summed in order (deterministic), with
+/// the partials in the context's workspace (key detail::GradPartialsW/B, shared with DilatedConv1D).
 #include "nucleo/core/concepts.hpp"
 #include "nucleo/core/rng.hpp"
 #include "nucleo/detail/batch_tiles.hpp"
@@ -115,8 +116,8 @@ class Linear {
     const Index rb = detail::row_blocks_for(Cout);
     const Index nc = detail::reduction_chunks(rb, nt);
     const Index wsize = Index(Cout) * Cin;
-    Scalar* partial_w = detail::scratch<Scalar>(1, std::size_t(nc * wsize));
-    Scalar* partial_b = detail::scratch<Scalar>(2, std::size_t(nc * Cout));
+    Scalar* partial_w = ctx.workspace().template get<Scalar, detail::GradPartialsW>(std::size_t(nc * wsize));
+    Scalar* partial_b = ctx.workspace().template get<Scalar, detail::GradPartialsB>(std::size_t(nc * Cout));
     std::fill(partial_w, partial_w + nc * wsize, Scalar(0));
     std::fill(partial_b, partial_b + nc * Cout, Scalar(0));
     ctx.parallel_for(rb * nc, 1, [&](Index jb, Index je) {

@@ -21,7 +21,8 @@
 /// residual add, linear, GELU, norm, residual add while the tile is in cache). In training mode
 /// (`ctx.training()`) it keeps only the two pre-activations z1 = conv(x), z2 = linear(x1) and the
 /// per-position mean / inverse std of both norms; backward recomputes GELU and the normalised
-/// values from them, and the mid-block activation x1 into a scratch buffer shared by all blocks.
+/// values from them, and the mid-block activation x1 into a workspace buffer shared by all blocks
+/// (ctx.workspace(), keys detail::ResBlock*).
 /// In evaluation mode nothing of batch size is kept. The backward must follow a training-mode
 /// forward on the same x. Reductions are ordered by tile, so results are bit-identical for any
 /// thread count.
@@ -36,6 +37,18 @@
 #include <vector>
 
 namespace nucleo {
+
+namespace detail {
+/// Workspace keys of ResBlock, shared by all blocks. Evaluation-mode forward, per tile (C x padded
+/// n): the two pre-activations. Backward, batch-sized: the recomputed mid-block activation x1,
+/// the two pre-activation gradients, and the per-tile LayerNorm gradient partials.
+struct ResBlockZ1 {};
+struct ResBlockZ2 {};
+struct ResBlockX1 {};
+struct ResBlockDZ1 {};
+struct ResBlockDZ2 {};
+struct ResBlockNormPartials {};
+}  // namespace detail
 
 template <int C, int K = 9, class Scalar = float>
 class ResBlock {
@@ -84,7 +97,8 @@ class ResBlock {
     }
     stats_.resize(std::size_t(4 * B * L));
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
-    const Scalar* wk = conv_.pack_taps();  // the calling thread's scratch slot 0, valid during this call
+    const Scalar* wk = conv_.pack_taps(ctx);  // the calling thread's ConvTaps buffer, valid during this call
+    Workspace& ws = ctx.workspace();
     const Scalar *g1 = norm1_.weight().value.data(), *b1 = norm1_.bias().value.data();
     const Scalar *g2 = norm2_.weight().value.data(), *b2 = norm2_.bias().value.data();
     ctx.parallel_for(Index(tiles.size()), 1, [&](Index tb, Index te) {
@@ -92,15 +106,15 @@ class ResBlock {
         const auto [b, l0, l1] = tiles[std::size_t(t)];
         const Index n = l1 - l0, o = b * C * L + l0, len = ctx.length_of(b, L);
         const Index w = detail::GeluNorm<Scalar>::padded(n);
-        Scalar* z1 = keep ? z1_.data() + o : detail::scratch<Scalar>(5, std::size_t(C * w));
-        Scalar* z2 = keep ? z2_.data() + o : detail::scratch<Scalar>(6, std::size_t(C * w));
+        Scalar* z1 = keep ? z1_.data() + o : ws.get<Scalar, detail::ResBlockZ1>(std::size_t(C * w));
+        Scalar* z2 = keep ? z2_.data() + o : ws.get<Scalar, detail::ResBlockZ2>(std::size_t(C * w));
         const Index ldz = keep ? L : w;
         Scalar* yt = y.data() + o;
         conv_.forward_tile(wk, x.data() + b * C * L, L, z1, ldz, l0, l1, len);
-        detail::GeluNorm<Scalar>::forward(C, n, z1, ldz, g1, b1, norm1_.eps(), x.data() + o, L, yt, L,
+        detail::GeluNorm<Scalar>::forward(ws, C, n, z1, ldz, g1, b1, norm1_.eps(), x.data() + o, L, yt, L,
                                           mu1(b, L) + l0, r1(b, L) + l0);
         lin_.forward_tile(yt, L, z2, ldz, n);
-        detail::GeluNorm<Scalar>::forward(C, n, z2, ldz, g2, b2, norm2_.eps(), yt, L, yt, L, mu2(b, L) + l0,
+        detail::GeluNorm<Scalar>::forward(ws, C, n, z2, ldz, g2, b2, norm2_.eps(), yt, L, yt, L, mu2(b, L) + l0,
                                           r2(b, L) + l0);
       }
     });
@@ -117,11 +131,12 @@ class ResBlock {
     ensure_shape(dx, B, C, L);
     const std::vector<detail::Tile> tiles = detail::make_tiles(ctx, B, L);
     const Index nt = Index(tiles.size()), n_all = B * C * L;
-    // Batch-sized scratch of the calling thread, shared by all blocks: x1 (recomputed), dz1, dz2.
-    Scalar* x1 = detail::scratch<Scalar>(7, std::size_t(n_all));
-    Scalar* dz1 = detail::scratch<Scalar>(8, std::size_t(n_all));
-    Scalar* dz2 = detail::scratch<Scalar>(9, std::size_t(n_all));
-    Scalar* partial = detail::scratch<Scalar>(10, std::size_t(nt * 4 * C));
+    // Batch-sized buffers of the calling thread, shared by all blocks: x1 (recomputed), dz1, dz2.
+    Workspace& ws = ctx.workspace();
+    Scalar* x1 = ws.get<Scalar, detail::ResBlockX1>(std::size_t(n_all));
+    Scalar* dz1 = ws.get<Scalar, detail::ResBlockDZ1>(std::size_t(n_all));
+    Scalar* dz2 = ws.get<Scalar, detail::ResBlockDZ2>(std::size_t(n_all));
+    Scalar* partial = ws.get<Scalar, detail::ResBlockNormPartials>(std::size_t(nt * 4 * C));
     std::fill(partial, partial + nt * 4 * C, Scalar(0));
     const Scalar *g1 = norm1_.weight().value.data(), *b1 = norm1_.bias().value.data();
     const Scalar *g2 = norm2_.weight().value.data(), *b2 = norm2_.bias().value.data();
@@ -132,7 +147,7 @@ class ResBlock {
         const auto [b, l0, l1] = tiles[std::size_t(t)];
         const Index n = l1 - l0, o = b * C * L + l0;
         Scalar* p = partial + t * 4 * C;
-        detail::GeluNorm<Scalar>::backward(C, n, z2_.data() + o, L, mu2(b, L) + l0, r2(b, L) + l0, g2, b2,
+        detail::GeluNorm<Scalar>::backward(ws, C, n, z2_.data() + o, L, mu2(b, L) + l0, r2(b, L) + l0, g2, b2,
                                            dy.data() + o, L, dz2 + o, L, p + 2 * C, p + 3 * C);
         Scalar* dxt = dx.data() + o;
         lin_.backward_data_tile(dz2 + o, L, dxt, L, n, false);
@@ -140,13 +155,13 @@ class ResBlock {
           const Scalar* d = dy.data() + o + c * L;
           for (Index l = 0; l < n; ++l) dxt[c * L + l] += d[l];
         }
-        detail::GeluNorm<Scalar>::backward(C, n, z1_.data() + o, L, mu1(b, L) + l0, r1(b, L) + l0, g1, b1, dxt, L,
+        detail::GeluNorm<Scalar>::backward(ws, C, n, z1_.data() + o, L, mu1(b, L) + l0, r1(b, L) + l0, g1, b1, dxt, L,
                                            dz1 + o, L, p, p + C, x.data() + o, L, x1 + o, L);
       }
     });
     copy_padding(ctx, dy, dx);
     // dx += conv^T dz1 (needs dz1 of neighbouring tiles, hence a second pass).
-    const Scalar* wk = conv_.pack_taps();
+    const Scalar* wk = conv_.pack_taps(ctx);
     ctx.parallel_for(nt, 1, [&](Index tb, Index te) {
       for (Index t = tb; t < te; ++t) {
         const auto [b, l0, l1] = tiles[std::size_t(t)];
