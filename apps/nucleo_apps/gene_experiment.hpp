@@ -39,6 +39,7 @@
 #include "nucleo_apps/fly_data.hpp"
 #include "nucleo/genes/gff3_writer.hpp"
 #include "nucleo/data/mlm_masking.hpp"
+#include "nucleo_apps/arm_budget.hpp"
 #include "nucleo_apps/experiment_config.hpp"
 #include "nucleo_apps/finetune_gene.hpp"
 #include "nucleo_apps/gene_decoder_selection.hpp"
@@ -353,14 +354,9 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     fo.decoder_grid = decoder_grid;
     fo.genome = genome;
     fo.progress = progress;
-    std::int64_t total = fin.steps;
-    if (arm == "spt" || arm == "spt_crf") {
-      fo.init_checkpoint = pretrained->best_checkpoint;
-      total += pre.steps;
-    } else if (arm == "scratch" || arm == "scratch_crf") {
-      fo.stage.steps = fin.steps + pre.steps;
-      total = fo.stage.steps;
-    }
+    const ArmBudget budget = arm_budget(arm, pre.steps, fin.steps);
+    fo.stage.steps = budget.finetune_steps;
+    if (budget.from_spt) fo.init_checkpoint = pretrained->best_checkpoint;
     fmt::print(stderr, "== arm {}: {} fine-tuning steps{}{}\n", arm, fo.stage.steps,
                fo.init_checkpoint ? " from the SPT encoder" : " from scratch", fo.crf ? ", with the CRF" : "");
     GeneEvaluation test_ev;
@@ -373,10 +369,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     }
     if (genome && !genome_pred.empty()) write_prediction_gff3(out / arm / "genome_predictions.gff3", genome->records, genome_pred);
     nlohmann::json row = r.summary;
-    row["total_steps"] = total;
-    row["finetune_steps"] = fo.stage.steps;
-    row["pretrain_steps"] = fo.init_checkpoint ? pre.steps : 0;
-    if (pretrained && fo.init_checkpoint) row["seconds_with_pretrain"] = r.seconds + pretrained->seconds;
+    add_arm_budget(row, budget, r, pretrained);
     results["arms"][arm] = row;
     nucleo::detail::write_file_atomic(out / "results.json", results.dump(2) + "\n");
   }

@@ -41,6 +41,7 @@
 #include "nucleo/data/synthetic_multilabel.hpp"
 #include "nucleo/data/tokens.hpp"
 #include "nucleo/detail/atomic_write.hpp"
+#include "nucleo_apps/arm_budget.hpp"
 #include "nucleo_apps/experiment_config.hpp"
 #include "nucleo_apps/finetune_multilabel.hpp"
 #include "nucleo_apps/model_zoo.hpp"
@@ -366,23 +367,15 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
     fo.stage = fin;
     fo.head_activation = activation_from_config(cfg);
     fo.progress = progress;
-    std::int64_t total = fin.steps;
-    if (arm == "spt") {
-      fo.init_checkpoint = pretrained->best_checkpoint;
-      total += pre.steps;
-    } else if (arm == "scratch") {
-      fo.stage.steps = fin.steps + pre.steps;
-      total = fo.stage.steps;
-    }
+    const ArmBudget budget = arm_budget(arm, pre.steps, fin.steps);
+    fo.stage.steps = budget.finetune_steps;
+    if (budget.from_spt) fo.init_checkpoint = pretrained->best_checkpoint;
     fmt::print(stderr, "== arm {}: {} fine-tuning steps{}\n", arm, fo.stage.steps,
                fo.init_checkpoint ? " from the SPT encoder" : " from scratch");
     const StageResult r = finetune_multilabel<Encoder, K>(ctx, fine_train, data.valid, data.test, fo, out / arm, cfg);
     nlohmann::json row = r.summary;
     row.erase("test");  // per-label figures stay in <arm>/result.json
-    row["total_steps"] = total;
-    row["finetune_steps"] = fo.stage.steps;
-    row["pretrain_steps"] = fo.init_checkpoint ? pre.steps : 0;
-    if (pretrained && fo.init_checkpoint) row["seconds_with_pretrain"] = r.seconds + pretrained->seconds;
+    add_arm_budget(row, budget, r, pretrained);
     results["arms"][arm] = row;
     nucleo::detail::write_file_atomic(out / "results.json", results.dump(2) + "\n");
   }
