@@ -64,12 +64,18 @@ inline constexpr const char* kGeneFindingUsage =
 
 // The command line, machine and build of this run, stored with its results (the records' provenance).
 
-/// The sub-commands' configuration: the gene-finding defaults, --config, --set, --threads (>= 0).
-inline ExperimentArgs gene_args(const ArgParser& p, const std::vector<std::string>& sets, const char* default_out) {
+/// A sub-command's configuration, parsed: the gene-finding defaults, --config, --set, --threads
+/// (>= 0); and its output directory.
+struct GeneArgs {
+  GeneExperimentConfig cfg;
+  std::string out;
+};
+
+inline GeneArgs gene_args(const ArgParser& p, const std::vector<std::string>& sets, const char* default_out) {
   ExperimentArgs c = experiment_args(p, default_gene_config(), sets, default_out);
   if (c.threads < 0)  // as nucleo-annotate: 0 is the only "automatic" value
     throw ConfigError(fmt::format("--threads (config 'threads') must be >= 0 (0 = NUCLEO_THREADS or all cores), got {}", c.threads));
-  return c;
+  return {gene_experiment_config(std::move(c.cfg), c.source), std::move(c.out)};
 }
 
 inline nlohmann::json provenance(int argc, const char** argv, int threads, const BuildInfo& build) {
@@ -111,19 +117,19 @@ inline int cmd_compare(int argc, const char** argv, const std::vector<std::strin
   if (parse_or_help(p, argc, argv)) return 0;
   std::vector<std::string> all_sets = sets;
   if (auto n = p.find("--seeds")) all_sets.push_back("seeds=" + *n);
-  const ExperimentArgs c = gene_args(p, all_sets, "results/gene-finding");
+  const GeneArgs c = gene_args(p, all_sets, "results/gene-finding");
   std::optional<std::uint64_t> only;
   if (p.given("--only-seed")) {
     const auto s = p.get_int("--only-seed");
     if (s < 0) throw ConfigError("--only-seed must be >= 0");
     only = static_cast<std::uint64_t>(s);
   }
-  CpuContext ctx(c.threads);
-  const auto data = load_gene_data(c.cfg);
+  CpuContext ctx(c.cfg.threads);
+  const auto data = load_gene_data(c.cfg.data);
   fmt::print(stderr, "gene finding: train {} loci, valid {}, test {}; model {}; {} seed(s); {} threads; output {}\n",
-             data.train().size(), data.valid().size(), data.test().size(), c.cfg.at("model").get<std::string>(),
+             data.train().size(), data.valid().size(), data.test().size(), c.cfg.model,
              gene_seed_count(c.cfg), ctx.threads(), c.out);
-  const auto record = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+  const auto record = with_encoder(c.cfg.model, [&]<class Enc>() {
     return run_gene_compare_seeds<Enc>(ctx, c.cfg, data, c.out, progress_of(p), provenance(argc, argv, ctx.threads(), build),
                                                only);
   });
@@ -131,7 +137,7 @@ inline int cmd_compare(int argc, const char** argv, const std::vector<std::strin
   nucleo::detail::write_file_atomic(std::filesystem::path(c.out) / "results.md", table);
   std::cout << "\n" << table << "\nresults: " << c.out << "/results.json (the record) and results.md; per seed and arm: "
             << c.out << "/seed-<s>/<arm>/ (best.ckpt, metrics.jsonl, learning_curve.svg, test_predictions.tsv and .gff3"
-            << (c.cfg.at("genome").at("enabled").get<bool>() ? ", genome_predictions.gff3" : "") << ")\n";
+            << (c.cfg.genome_enabled ? ", genome_predictions.gff3" : "") << ")\n";
   return 0;
 }
 
@@ -141,13 +147,13 @@ inline int cmd_sample_efficiency(int argc, const char** argv, const std::vector<
                       "pretraining once on all of them");
   add_experiment_options(p);
   if (parse_or_help(p, argc, argv)) return 0;
-  const ExperimentArgs c = gene_args(p, sets, "results/gene-finding-sample-efficiency");
-  CpuContext ctx(c.threads);
-  const auto data = load_gene_data(c.cfg);
+  const GeneArgs c = gene_args(p, sets, "results/gene-finding-sample-efficiency");
+  CpuContext ctx(c.cfg.threads);
+  const auto data = load_gene_data(c.cfg.data);
   fmt::print(stderr, "gene finding, sample efficiency: train {} loci, valid {}, test {}; model {}; {} threads; output {}\n",
-             data.train().size(), data.valid().size(), data.test().size(), c.cfg.at("model").get<std::string>(),
+             data.train().size(), data.valid().size(), data.test().size(), c.cfg.model,
              ctx.threads(), c.out);
-  const auto results = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+  const auto results = with_encoder(c.cfg.model, [&]<class Enc>() {
     return run_gene_sample_efficiency<Enc>(ctx, c.cfg, data, c.out, progress_of(p));
   });
   const std::filesystem::path out(c.out);
@@ -163,16 +169,14 @@ inline int cmd_pretrain(int argc, const char** argv, const std::vector<std::stri
   ArgParser p("nucleo-gene-finding pretrain", "MLM pretraining (SPT) on the training sequences");
   add_experiment_options(p);
   if (parse_or_help(p, argc, argv)) return 0;
-  const ExperimentArgs c = gene_args(p, sets, "results/gene-finding/pretrain");
+  const GeneArgs c = gene_args(p, sets, "results/gene-finding/pretrain");
   // Every setting is checked, and the data read, before --out is claimed: a refused run writes nothing.
-  const auto stage = c.cfg.at("pretrain").get<StageConfig>();
-  const auto masking = masking_from_config(c.cfg);
-  CpuContext ctx(c.threads);
-  const auto data = load_gene_data(c.cfg);
-  claim_output_dir(c.out, c.cfg, {{"command", "pretrain"}});
-  const auto r = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return pretrain_mlm<Enc>(ctx, gene_examples(data.train()), gene_examples(data.valid()), stage, masking, c.out,
-                             c.cfg, progress_of(p));
+  CpuContext ctx(c.cfg.threads);
+  const auto data = load_gene_data(c.cfg.data);
+  claim_output_dir(c.out, c.cfg.json, {{"command", "pretrain"}});
+  const auto r = with_encoder(c.cfg.model, [&]<class Enc>() {
+    return pretrain_mlm<Enc>(ctx, gene_examples(data.train()), gene_examples(data.valid()), c.cfg.pretrain,
+                             c.cfg.masking, c.out, c.cfg.json, progress_of(p));
   });
   std::cout << r.summary.dump(2) << "\n";
   return 0;
@@ -187,24 +191,18 @@ inline int cmd_finetune(int argc, const char** argv, const std::vector<std::stri
   if (parse_or_help(p, argc, argv)) return 0;
   if (p.given("--init") == p.flag_set("--scratch"))
     throw ConfigError("finetune: give exactly one of --init CKPT or --scratch (see --help)");
-  const ExperimentArgs c = gene_args(p, sets, "results/gene-finding/finetune");
+  const GeneArgs c = gene_args(p, sets, "results/gene-finding/finetune");
   // Every setting is checked, and the data read, before --out is claimed: a refused run writes nothing.
-  GeneFinetuneOptions fo;
-  fo.stage = c.cfg.at("finetune").get<StageConfig>();
+  GeneFinetuneOptions fo = gene_finetune_options(c.cfg, progress_of(p));  // predict.select chooses, as in compare
   fo.crf = p.flag_set("--crf");
-  fo.crf_ce_weight = c.cfg.at("crf_ce_weight").get<double>();
   if (auto init = p.find("--init")) {
     read_checkpoint_header(*init);  // exists and is a whole checkpoint
     fo.init_checkpoint = *init;
   }
-  fo.head_activation = activation_from_config(c.cfg);
-  fo.predict = predict_from_config(c.cfg);
-  fo.decoder_grid = decoder_grid_from_config(c.cfg);  // predict.select, as compare
-  fo.progress = progress_of(p);
-  CpuContext ctx(c.threads);
-  const auto data = load_gene_data(c.cfg);
-  check_gene_splits(c.cfg, data);
-  const auto fine_train = train_subset(data.train(), c.cfg.at("data").at("train_fraction").get<double>());
+  CpuContext ctx(c.cfg.threads);
+  const auto data = load_gene_data(c.cfg.data);
+  check_gene_splits(c.cfg.data, data);
+  const auto fine_train = train_subset(data.train(), c.cfg.data.train_fraction);
   std::optional<GeneGenome> genome;
   if (const auto fasta = gene_genome_fasta(c.cfg)) genome = GeneGenome::load(*fasta, data.valid(), data.test());
   fo.genome = genome ? &*genome : nullptr;
@@ -214,11 +212,11 @@ inline int cmd_finetune(int argc, const char** argv, const std::vector<std::stri
       {"init", fo.init_checkpoint ? nlohmann::json(std::filesystem::weakly_canonical(*fo.init_checkpoint).string())
                                   : nlohmann::json(nullptr)},
       {"crf", fo.crf}};
-  claim_output_dir(c.out, c.cfg, command);
+  claim_output_dir(c.out, c.cfg.json, command);
   GeneEvaluation ev;
   std::vector<GenePrediction> genome_pred;
-  const auto r = with_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    return finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg, &ev, &genome_pred);
+  const auto r = with_encoder(c.cfg.model, [&]<class Enc>() {
+    return finetune_gene<Enc>(ctx, fine_train, data.valid(), data.test(), fo, c.out, c.cfg.json, &ev, &genome_pred);
   });
   const std::filesystem::path out(c.out);
   if (!ev.predictions.empty()) {  // decoded with the setting the validation loci chose
@@ -257,12 +255,12 @@ inline int cmd_evaluate(int argc, const char** argv, const std::vector<std::stri
   // Checkpoints written before a setting existed lack it; the defaults fill it in.
   cfg.merge_patch(header.at("config"));
   for (const auto& s : sets) apply_override(cfg, s);  // e.g. predict.decoder=grammar
+  GeneExperimentConfig g = gene_experiment_config(std::move(cfg), fmt::format("{} (its configuration)", ckpt.string()));
   const std::string split_name = p.get("--split");
   const bool select = p.flag_set("--select-decoder"), in_genome = p.flag_set("--genome");
   if (in_genome && split_name == "train")
     throw ConfigError("evaluate --genome: scores the valid or test loci inside the genome, not train");
-  std::vector<GenePredictOptions> grid = select ? decoder_grid_from_config(cfg)
-                                                        : std::vector<GenePredictOptions>{predict_from_config(cfg)};
+  const std::vector<GenePredictOptions> grid = select ? g.decoder_grid : std::vector<GenePredictOptions>{g.predict};
   if (grid.empty())
     throw ConfigError("evaluate --select-decoder: predict.select.enabled is false, no settings to choose from");
   if (auto out = p.find("--out")) {  // before the work, not after it
@@ -271,19 +269,18 @@ inline int cmd_evaluate(int argc, const char** argv, const std::vector<std::stri
       throw IoError(fmt::format("{}: cannot write here ({} is not a writable directory)", *out, parent.string()));
   }
   CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
-  const auto data = load_gene_data(cfg);
+  const auto data = load_gene_data(g.data);
   const auto& split = data.split(split_name);
   if (split.empty()) throw ConfigError(fmt::format("evaluate: the {} split holds no loci", split_name));
   const std::span<const GeneExample> none;
   std::optional<GeneGenome> genome;
   if (in_genome) {
-    cfg["genome"]["enabled"] = true;
-    genome = GeneGenome::load(*gene_genome_fasta(cfg), data.valid(), split_name == "test" ? split : none);
+    g.genome_enabled = true;
+    genome = GeneGenome::load(*gene_genome_fasta(g), data.valid(), split_name == "test" ? split : none);
   }
-  const nlohmann::json j = with_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
-    GeneModel<Enc> model(type == "GeneModel+CRF", activation_from_config(cfg),
-                                 cfg.contains("crf_constraints") ? crf_constraints_from_json(cfg["crf_constraints"])
-                                                                 : CrfConstraints::gene_structure());
+  const nlohmann::json j = with_encoder(g.model, [&]<class Enc>() {
+    GeneModel<Enc> model(type == "GeneModel+CRF", g.head_activation,
+                         g.crf_constraints.value_or(CrfConstraints::gene_structure()));
     const auto rep = load_checkpoint(ckpt, model);
     const auto prefix = p.find("--predictions");
     nlohmann::json r;

@@ -62,9 +62,15 @@ struct MultilabelCli {
         program, task.title, task.num_labels);
   }
 
+  /// A sub-command's configuration, parsed, and its output directory.
+  struct Args {
+    MultilabelExperimentConfig cfg;
+    std::string out;
+  };
+
   /// The sub-command's configuration: the task's defaults, --config, --set, --threads; checked to be
-  /// of this task and of a model size built into the program.
-  ExperimentArgs common(const ArgParser& p, const std::vector<std::string>& sets, const std::string& out) const {
+  /// of this task and of a model size built into the program, then parsed.
+  Args common(const ArgParser& p, const std::vector<std::string>& sets, const std::string& out) const {
     ExperimentArgs c = experiment_args(p, default_multilabel_config(task.name), sets, out);
     if (c.cfg.at("task").get<std::string>() != task.name)
       throw ConfigError(fmt::format("this configuration is for task '{}', but {} runs '{}'",
@@ -73,10 +79,10 @@ struct MultilabelCli {
     if (model != "tiny" && model != "small" && model != "medium")
       throw ConfigError(fmt::format("model size '{}' is not built into {} (available: tiny, small, medium)", model,
                                     program));
-    return c;
+    return {multilabel_experiment_config(std::move(c.cfg), c.source), std::move(c.out)};
   }
 
-  MultilabelDataset load_data(const nlohmann::json& cfg) const {
+  MultilabelDataset load_data(const MultilabelExperimentConfig& cfg) const {
     MultilabelDataset data = load_multilabel_data(cfg);
     fmt::print(stderr, "{}{}: train {} sequences, valid {}, test {}; {} labels; data: {}\n",
                data.synthetic ? "SYNTHETIC DATA - " : "", task.title, data.train.size(), data.valid.size(),
@@ -107,11 +113,11 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
     add_experiment_options(p);
     if (parse_or_help(p, argc, argv)) return 0;
     const auto c = cli.common(p, sets, cli.default_out());
-    CpuContext ctx(c.threads);
+    CpuContext ctx(c.cfg.threads);
     const MultilabelDataset data = cli.load_data(c.cfg);
-    fmt::print(stderr, "{}: model {}; {} threads; output {}\n", program, c.cfg.at("model").get<std::string>(),
+    fmt::print(stderr, "{}: model {}; {} threads; output {}\n", program, c.cfg.model,
                ctx.threads(), c.out);
-    const auto results = with_cpu_encoder(c.cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    const auto results = with_cpu_encoder(c.cfg.model, [&]<class Enc>() {
       return run_multilabel_compare<Enc, K>(ctx, c.cfg, data, c.out, progress_of(p));
     });
     const std::string table = multilabel_results_markdown(results);
@@ -126,14 +132,13 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
     add_experiment_options(p);
     if (parse_or_help(p, argc, argv)) return 0;
     const auto c = cli.common(p, sets, cli.default_out("pretrain"));
-    CpuContext ctx(c.threads);
+    CpuContext ctx(c.cfg.threads);
     const MultilabelDataset data = cli.load_data(c.cfg);
-    const nlohmann::json cfg = describe_data(c.cfg, data);
-    const auto stage = cfg.at("pretrain").get<StageConfig>();
-    const auto masking = masking_from_config(cfg);
-    claim_output_dir(c.out, cfg, {{"command", "pretrain"}});  // after every check: a refused run writes nothing
-    const auto r = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
-      return pretrain_mlm<Enc>(ctx, unlabelled(data.train), unlabelled(data.valid), stage, masking, c.out, cfg,
+    const MultilabelExperimentConfig cfg = describe_data(c.cfg, data);
+    claim_output_dir(c.out, cfg.json, {{"command", "pretrain"}});  // after every check: a refused run writes nothing
+    const auto r = with_cpu_encoder(cfg.model, [&]<class Enc>() {
+      return pretrain_mlm<Enc>(ctx, unlabelled(data.train), unlabelled(data.valid), cfg.pretrain, cfg.masking, c.out,
+                               cfg.json,
                                progress_of(p));
     });
     std::cout << r.summary.dump(2) << "\n";
@@ -149,26 +154,26 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
     if (p.given("--init") == p.flag_set("--scratch"))
       throw ConfigError("finetune: give exactly one of --init CKPT or --scratch (see --help)");
     const auto c = cli.common(p, sets, cli.default_out("finetune"));
-    CpuContext ctx(c.threads);
+    CpuContext ctx(c.cfg.threads);
     const MultilabelDataset data = cli.load_data(c.cfg);
-    const nlohmann::json cfg = describe_data(c.cfg, data);
+    const MultilabelExperimentConfig cfg = describe_data(c.cfg, data);
     MultilabelFinetuneOptions fo;
-    fo.stage = cfg.at("finetune").get<StageConfig>();
+    fo.stage = cfg.finetune;
     if (auto init = p.find("--init")) {
       read_checkpoint_header(*init);  // exists and is a whole checkpoint
       fo.init_checkpoint = *init;
     }
-    fo.head_activation = activation_from_config(cfg);
+    fo.head_activation = cfg.head_activation;
     fo.progress = progress_of(p);
-    const auto fine_train = multilabel_train_subset(data, cfg.at("data").at("train_fraction").get<double>());
+    const auto fine_train = multilabel_train_subset(data, cfg.data.train_fraction);
     // after every check (a refused run writes nothing); --init/--scratch are settings of the run too
-    claim_output_dir(c.out, cfg,
+    claim_output_dir(c.out, cfg.json,
                      {{"command", "finetune"},
                       {"init", fo.init_checkpoint
                                    ? nlohmann::json(std::filesystem::weakly_canonical(*fo.init_checkpoint).string())
                                    : nlohmann::json(nullptr)}});
-    const auto r = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
-      return finetune_multilabel<Enc, K>(ctx, fine_train, data.valid, data.test, fo, c.out, cfg);
+    const auto r = with_cpu_encoder(cfg.model, [&]<class Enc>() {
+      return finetune_multilabel<Enc, K>(ctx, fine_train, data.valid, data.test, fo, c.out, cfg.json);
     });
     nlohmann::json s = r.summary;
     s.erase("test");
@@ -197,14 +202,16 @@ int multilabel_main(int argc, const char** argv, std::string_view task_name) {
       throw ConfigError(fmt::format("{}: a checkpoint of task '{}', not '{}'", ckpt.string(),
                                     cfg.at("task").get<std::string>(), task.name));
     for (const auto& s : sets) apply_override(cfg, s);  // e.g. other data paths
+    const MultilabelExperimentConfig m =
+        multilabel_experiment_config(std::move(cfg), fmt::format("{} (its configuration)", ckpt.string()));
     CpuContext ctx(p.given("--threads") ? static_cast<int>(p.get_int("--threads")) : 0);
-    const MultilabelDataset data = cli.load_data(cfg);
+    const MultilabelDataset data = cli.load_data(m);
     const auto& split = data.split(p.get("--split"));
-    const nlohmann::json j = with_cpu_encoder(cfg.at("model").get<std::string>(), [&]<class Enc>() {
+    const nlohmann::json j = with_cpu_encoder(m.model, [&]<class Enc>() {
       using S = typename Enc::scalar_type;
-      SequenceNet<Enc, K> model(Enc(), SequenceClassifier<Enc::channels, K, 64, S>(activation_from_config(cfg)));
+      SequenceNet<Enc, K> model(Enc(), SequenceClassifier<Enc::channels, K, 64, S>(m.head_activation));
       const auto rep = load_checkpoint(ckpt, model);
-      const auto batch = cfg.at("finetune").at("batch_size").get<Index>();
+      const auto batch = m.finetune.batch_size;
       nlohmann::json r = evaluate_multilabel(ctx, model, split, K, batch).to_json();
       r["checkpoint"] = ckpt.string();
       r["split"] = p.get("--split");

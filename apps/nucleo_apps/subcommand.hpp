@@ -121,6 +121,7 @@ struct ExperimentArgs {
   nlohmann::json cfg;  ///< defaults, the --config file over them, the --set assignments, --threads
   std::string out;     ///< --out, else the command's default
   int threads = 0;     ///< the configuration's "threads"
+  std::string source;  ///< where the settings came from, for errors: "FILE", "FILE with --set", "--set" or ""
 };
 
 /// `defaults` with the --config file merged over them, then the --set assignments in order, then
@@ -134,6 +135,8 @@ inline ExperimentArgs experiment_args(const ArgParser& p, nlohmann::json default
   if (p.given("--threads")) a.cfg["threads"] = p.get_int("--threads");
   a.threads = a.cfg.at("threads").get<int>();
   a.out = p.find("--out").value_or(std::move(default_out));
+  const auto file = p.find("--config");
+  a.source = file ? *file + (sets.empty() ? "" : " with --set") : sets.empty() ? "" : "--set";
   return a;
 }
 
