@@ -1,13 +1,18 @@
 #pragma once
 /// Every header of the apps tree (the ODR test includes it in two translation units).
 #include "nucleo_apps/annotate.hpp"
+#include "nucleo_apps/annotate_cli.hpp"
+#include "nucleo_apps/arm_budget.hpp"
 #include "nucleo_apps/cli.hpp"
+#include "nucleo_apps/data_cli.hpp"
 #include "nucleo_apps/experiment_config.hpp"
 #include "nucleo_apps/finetune_gene.hpp"
 #include "nucleo_apps/finetune_multilabel.hpp"
 #include "nucleo_apps/fly_data.hpp"
+#include "nucleo_apps/gene_config.hpp"
 #include "nucleo_apps/gene_decoder_selection.hpp"
 #include "nucleo_apps/gene_experiment.hpp"
+#include "nucleo_apps/gene_finding_cli.hpp"
 #include "nucleo_apps/gene_model.hpp"
 #include "nucleo_apps/gene_report.hpp"
 #include "nucleo_apps/gene_sample_efficiency.hpp"
@@ -16,3 +21,4 @@
 #include "nucleo_apps/multilabel_experiment.hpp"
 #include "nucleo_apps/pretrain_mlm.hpp"
 #include "nucleo_apps/stage_config.hpp"
+#include "nucleo_apps/subcommand.hpp"

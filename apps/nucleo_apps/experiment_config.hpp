@@ -115,6 +115,23 @@ class JsonReadPosition {
   std::size_t* furthest_;
 };
 
+/// `parse()`, its ConfigErrors (and JSON type errors) naming the setting `key` when they do not yet,
+/// and `where` (the configuration's source) when given.
+template <class Parse>
+auto config_setting(const std::string& where, const std::string& key, Parse&& parse) -> decltype(parse()) {
+  auto named = [&](const std::string& msg) {
+    const std::string m = msg.find(key) == std::string::npos ? fmt::format("'{}': {}", key, msg) : msg;
+    return ConfigError(where.empty() ? m : fmt::format("{}: {}", where, m));
+  };
+  try {
+    return parse();
+  } catch (const ConfigError& e) {
+    throw named(e.what());
+  } catch (const nlohmann::json::exception& e) {
+    throw named(e.what());
+  }
+}
+
 /// 1-based line of byte `at` of `text`.
 inline long line_of(std::string_view text, std::size_t at) {
   at = std::min(at, text.size());

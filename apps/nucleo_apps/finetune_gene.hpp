@@ -128,36 +128,22 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
   nlohmann::json load_report = nullptr;
   if (opt.init_checkpoint) load_report = load_pretrained_encoder(*opt.init_checkpoint, model);
 
-  AdamW<S> optimizer = stage_optimizer<S>(stage);
-  Batcher batcher(train_ex, stage_batcher_options(stage));
-  PrefetchedBatches batches(batcher);
-
+  StageTraining<S> training(stage, train_ex);
   CrossEntropy<S> ce;
-  Tensor3<S> logits, dlogits, dce, dx;
-  TrainTask task;
-  task.num_batches = [&](std::int64_t) { return static_cast<std::int64_t>(batcher.batches_per_epoch()); };
-  task.train_batch = [&](CpuContext& c, std::int64_t e, std::int64_t i) {
-    Batch b = batches.get(e, i);
-    c.set_lengths(b.lengths);
-    model.forward(c, b.tokens, logits);
-    double l = 0;
-    if (!opt.crf) {
-      l = ce.value_and_grad(c, logits, b.labels, dlogits);
-    } else {
-      l = model.crf().value_and_grad(c, logits, b.labels, dlogits);
-      if (opt.crf_ce_weight > 0) {
-        l += opt.crf_ce_weight * ce.value_and_grad(c, logits, b.labels, dce);
-        const auto w = static_cast<S>(opt.crf_ce_weight);
-        S* d = dlogits.data();
-        const S* e = dce.data();
-        for (Index k = 0; k < dlogits.size(); ++k) d[k] += w * e[k];
-      }
+  Tensor3<S> dce;
+  TrainTask task = training.task(model, [&](CpuContext& c, const Batch& b, const Tensor3<S>& logits,
+                                            Tensor3<S>& dlogits) -> double {
+    if (!opt.crf) return ce.value_and_grad(c, logits, b.labels, dlogits);
+    double l = model.crf().value_and_grad(c, logits, b.labels, dlogits);
+    if (opt.crf_ce_weight > 0) {
+      l += opt.crf_ce_weight * ce.value_and_grad(c, logits, b.labels, dce);
+      const auto w = static_cast<S>(opt.crf_ce_weight);
+      S* d = dlogits.data();
+      const S* e = dce.data();
+      for (Index k = 0; k < dlogits.size(); ++k) d[k] += w * e[k];
     }
-    model.backward(c, b.tokens, dlogits, dx);
-    const std::int64_t nt = batch_nucleotides(b);
-    c.clear_lengths();
-    return StepResult{l, nt};
-  };
+    return l;
+  });
   task.evaluate = [&](CpuContext& c, Split split) {
     NUCLEO_CHECK(split == Split::validation, "finetune_gene: the test split is scored after training, once");
     GeneEvaluation ev = evaluate_gene(c, model, valid, opt.predict);
@@ -170,11 +156,11 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
   const std::string model_type = std::string(opt.crf ? "GeneModel+CRF" : "GeneModel");
   nlohmann::json ckpt_config = config;  // the checkpoint says how to rebuild the model (nucleo-annotate)
   if (opt.crf) ckpt_config["crf_constraints"] = crf_constraints_to_json(constraints);
-  TrainerOptions to = stage_trainer_options(stage, batcher.batches_per_epoch(), run_dir, "mcc", model_type, ckpt_config);
+  TrainerOptions to = stage_trainer_options(stage, training.batcher.batches_per_epoch(), run_dir, "mcc", model_type, ckpt_config);
   to.progress = opt.progress;
   to.title = fmt::format("gene finding: {}{}", opt.init_checkpoint ? "SPT" : "scratch", opt.crf ? " + CRF" : "");
   to.test_at_end = false;  // scored below, once, with the decoder the validation loci choose
-  Trainer trainer(model, optimizer, to);
+  Trainer trainer(model, training.optimizer, to);
   StageResult r;
   r.train = trainer.run(ctx, task);
   r.best_checkpoint = trainer.best_checkpoint();

@@ -167,25 +167,13 @@ StageResult finetune_multilabel(CpuContext& ctx, const std::vector<Example>& tra
   nlohmann::json load_report = nullptr;
   if (opt.init_checkpoint) load_report = load_pretrained_encoder(*opt.init_checkpoint, model);
 
-  AdamW<S> optimizer = stage_optimizer<S>(stage);
-  Batcher batcher(train, stage_batcher_options(stage));
-  PrefetchedBatches batches(batcher);
-
+  StageTraining<S> training(stage, train);
   BCEWithLogits<S> bce;
-  Tensor3<S> logits, dlogits, dx;
-  TrainTask task;
-  task.num_batches = [&](std::int64_t) { return static_cast<std::int64_t>(batcher.batches_per_epoch()); };
-  task.train_batch = [&](CpuContext& c, std::int64_t e, std::int64_t i) {
-    Batch b = batches.get(e, i);
-    c.set_lengths(b.lengths);
-    model.forward(c, b.tokens, logits);
+  TrainTask task = training.task(model, [&](CpuContext& c, const Batch& b, const Tensor3<S>& logits,
+                                            Tensor3<S>& dlogits) -> double {
     const MultiLabels<S> y = b.multilabels.template cast<S>();
-    const double l = bce.value_and_grad(c, logits, y, dlogits);
-    model.backward(c, b.tokens, dlogits, dx);
-    const std::int64_t nt = batch_nucleotides(b);
-    c.clear_lengths();
-    return StepResult{l, nt};
-  };
+    return bce.value_and_grad(c, logits, y, dlogits);
+  });
   MultilabelEvaluation test_ev;
   bool warned_valid = false;
   task.evaluate = [&](CpuContext& c, Split split) {
@@ -210,12 +198,12 @@ StageResult finetune_multilabel(CpuContext& ctx, const std::vector<Example>& tra
     return r;
   };
 
-  TrainerOptions to = stage_trainer_options(stage, batcher.batches_per_epoch(), run_dir, "mean_auroc", kSequenceNetType,
+  TrainerOptions to = stage_trainer_options(stage, training.batcher.batches_per_epoch(), run_dir, "mean_auroc", kSequenceNetType,
                                             config);
   to.progress = opt.progress;
   to.title = fmt::format("multilabel (K = {}): {}", K, opt.init_checkpoint ? "SPT" : "scratch");
   to.test_at_end = !test.empty();
-  Trainer trainer(model, optimizer, to);
+  Trainer trainer(model, training.optimizer, to);
   StageResult r;
   r.train = trainer.run(ctx, task);
   r.best_checkpoint = trainer.best_checkpoint();

@@ -39,8 +39,10 @@
 #include "nucleo_apps/fly_data.hpp"
 #include "nucleo/genes/gff3_writer.hpp"
 #include "nucleo/data/mlm_masking.hpp"
+#include "nucleo_apps/arm_budget.hpp"
 #include "nucleo_apps/experiment_config.hpp"
 #include "nucleo_apps/finetune_gene.hpp"
+#include "nucleo_apps/gene_config.hpp"
 #include "nucleo_apps/gene_decoder_selection.hpp"
 #include "nucleo_apps/gene_model.hpp"
 #include "nucleo_apps/model_zoo.hpp"
@@ -61,40 +63,6 @@
 
 namespace nucleo::apps {
 
-inline nlohmann::json default_gene_config() {
-  StageConfig pre, fin;
-  pre.steps = 300;
-  fin.steps = 300;
-  nlohmann::json j;
-  j["task"] = "gene_finding";
-  j["description"] = "";
-  j["model"] = "small";
-  j["threads"] = 0;
-  j["seeds"] = 1;  // replicates of the whole compare (stage seeds + 0, 1, ...)
-  // genome context: the genome the loci were cut from ("" = the fly genome for the default data)
-  j["genome"] = {{"enabled", false}, {"fasta", ""}};
-  j["data"] = {{"train", ""}, {"test", ""}, {"valid_percent", 10}, {"train_fraction", 1.0}};
-  j["pretrain"] = pre;
-  j["finetune"] = fin;
-  j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
-  j["head_activation"] = "gelu";
-  j["crf_ce_weight"] = 1.0;
-  j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}, {"gene_penalty", 0.0}, {"one_gene_per_record", false}, {"deep_intron_penalty", nullptr},
-                  // compare: the decoder settings scanned per arm, chosen by valid MCC (decoder_grid_from_config)
-                  {"select", {{"enabled", true},
-                              {"gene_penalty", {0.0, 160.0, 640.0, 2560.0}},
-                              {"deep_intron_penalty", {nullptr, 80.0, 320.0, 1280.0}},
-                              {"one_gene_per_record", {false, true}}}}};
-  j["arms"] = {"scratch", "scratch_crf", "spt", "spt_crf", "scratch_finetune_budget"};
-  j["sample_efficiency"] = {{"fractions", {0.1, 0.25, 1.0}}};  // only the sample-efficiency command reads it
-  return j;
-}
-
-inline const std::vector<std::string>& gene_arm_names() {
-  static const std::vector<std::string> names = {"scratch", "scratch_crf", "spt", "spt_crf", "scratch_finetune_budget"};
-  return names;
-}
-
 /// A readable name of an arm for tables and legends.
 inline std::string gene_arm_title(const std::string& arm) {
   if (arm == "spt") return "SPT";
@@ -106,57 +74,65 @@ inline std::string gene_arm_title(const std::string& arm) {
 }
 
 /// The data of a configuration: the fly set by default, else the GenBank files it names.
-inline GeneDataset load_gene_data(const nlohmann::json& cfg) {
-  const auto& d = cfg.at("data");
-  const int vp = d.at("valid_percent").get<int>();
-  const std::string train = d.at("train").get<std::string>(), test = d.at("test").get<std::string>();
-  if (train.empty() && test.empty()) return load_fly_dataset(vp);
-  if (train.empty() || test.empty()) throw ConfigError("data.train and data.test must be given together");
-  return GeneDataset::load(GeneDataFiles{train, test}, vp);
+inline GeneDataset load_gene_data(const GeneDataConfig& d) {
+  if (d.train.empty() && d.test.empty()) return load_fly_dataset(d.valid_percent);
+  if (d.train.empty() || d.test.empty()) throw ConfigError("data.train and data.test must be given together");
+  return GeneDataset::load(GeneDataFiles{d.train, d.test}, d.valid_percent);
 }
 
 /// Refuses data that cannot be chosen on or scored: no training, validation or test loci.
-inline void check_gene_splits(const nlohmann::json& cfg, const GeneDataset& data) {
-  const auto& d = cfg.at("data");
-  const std::string train = d.at("train").get<std::string>().empty() ? std::string("the fly set's genes.gb.train")
-                                                                      : d.at("train").get<std::string>();
+inline void check_gene_splits(const GeneDataConfig& d, const GeneDataset& data) {
+  const std::string train = d.train.empty() ? std::string("the fly set's genes.gb.train") : d.train;
   if (data.train().empty()) throw ConfigError(fmt::format("{}: no training loci", train));
   if (data.valid().empty())
     throw ConfigError(fmt::format("data.valid_percent = {} leaves no validation loci in {} (checkpoints and decoder "
                                   "settings are chosen on them; use 1..99)",
-                                  d.at("valid_percent").get<int>(), train));
+                                  d.valid_percent, train));
   if (data.test().empty())
-    throw ConfigError(fmt::format("{}: no test loci to score", d.at("test").get<std::string>().empty()
-                                                                   ? std::string("the fly set's genes.gb.test")
-                                                                   : d.at("test").get<std::string>()));
+    throw ConfigError(fmt::format("{}: no test loci to score", d.test.empty() ? std::string("the fly set's genes.gb.test")
+                                                                              : d.test));
 }
 
-/// The configuration's "seeds" (replicates of the compare), checked: an integer >= 1.
-inline int gene_seed_count(const nlohmann::json& cfg) {
-  const auto& v = cfg.at("seeds");
-  if (!v.is_number_integer() || v.get<std::int64_t>() < 1 || v.get<std::int64_t>() > 1000)
-    throw ConfigError(fmt::format("seeds must be an integer in 1..1000 (runs of the whole compare), got {}", v.dump()));
-  return v.get<int>();
+/// The configuration's "seeds" (replicates of the compare), checked: an integer in 1..1000.
+inline int gene_seed_count(const GeneExperimentConfig& cfg) {
+  if (cfg.seeds < 1 || cfg.seeds > 1000)
+    throw ConfigError(fmt::format("seeds must be an integer in 1..1000 (runs of the whole compare), got {}", cfg.seeds));
+  return static_cast<int>(cfg.seeds);
 }
 
 /// The configuration of replicate `k` (0-based): stage seeds + k, one seed.
-inline nlohmann::json gene_seed_config(const nlohmann::json& cfg, int k) {
-  nlohmann::json c = cfg;
-  c["seeds"] = 1;
-  for (const char* stage : {"pretrain", "finetune"}) c[stage]["seed"] = cfg.at(stage).at("seed").get<std::uint64_t>() + k;
+inline GeneExperimentConfig gene_seed_config(const GeneExperimentConfig& cfg, int k) {
+  GeneExperimentConfig c = cfg;
+  c.seeds = 1;
+  c.pretrain.seed = cfg.pretrain.seed + static_cast<std::uint64_t>(k);
+  c.finetune.seed = cfg.finetune.seed + static_cast<std::uint64_t>(k);
+  c.json["seeds"] = 1;
+  c.json["pretrain"]["seed"] = c.pretrain.seed;
+  c.json["finetune"]["seed"] = c.finetune.seed;
   return c;
 }
 
 /// The genome of genome-context scoring: none unless genome.enabled; "genome.fasta", or the fly
 /// genome when the data are the default fly set.
-inline std::optional<std::filesystem::path> gene_genome_fasta(const nlohmann::json& cfg) {
-  const auto& g = cfg.at("genome");
-  if (!g.at("enabled").get<bool>()) return std::nullopt;
-  const std::string f = g.at("fasta").get<std::string>();
-  if (!f.empty()) return std::filesystem::path(f);
-  if (!cfg.at("data").at("train").get<std::string>().empty())
+inline std::optional<std::filesystem::path> gene_genome_fasta(const GeneExperimentConfig& cfg) {
+  if (!cfg.genome_enabled) return std::nullopt;
+  if (!cfg.genome_fasta.empty()) return std::filesystem::path(cfg.genome_fasta);
+  if (!cfg.data.train.empty())
     throw ConfigError("genome.enabled with data.train given: name the genome the loci were cut from in genome.fasta");
   return find_fly_genome();
+}
+
+/// Fine-tuning options of the configuration (stage, CRF loss weight, head, decoders); the caller
+/// sets the CRF, the initial checkpoint and the genome.
+inline GeneFinetuneOptions gene_finetune_options(const GeneExperimentConfig& cfg, ProgressOptions progress = {}) {
+  GeneFinetuneOptions fo;
+  fo.stage = cfg.finetune;
+  fo.crf_ce_weight = cfg.crf_ce_weight;
+  fo.head_activation = cfg.head_activation;
+  fo.predict = cfg.predict;
+  fo.decoder_grid = cfg.decoder_grid;
+  fo.progress = progress;
+  return fo;
 }
 
 /// The loci of `train` whose name hashes below `fraction` (nested across fractions).
@@ -168,68 +144,6 @@ inline std::vector<GeneExample> train_subset(const std::vector<GeneExample>& tra
   if (out.empty())
     throw ConfigError(fmt::format("data.train_fraction {} leaves none of the {} training loci", fraction, train.size()));
   return out;
-}
-
-inline GenePredictOptions predict_from_config(const nlohmann::json& cfg) {
-  GenePredictOptions p;
-  p.window.window = cfg.at("predict").at("window").get<Index>();
-  p.window.overlap = cfg.at("predict").at("overlap").get<Index>();
-  p.window.batch_size = cfg.at("predict").at("batch_size").get<Index>();
-  // Configurations saved before the grammar decoder existed have no "decoder": they used the model's.
-  p.decoder = gene_decoder_from_name(cfg.at("predict").value("decoder", std::string("model")));
-  p.tie_intron_strands = cfg.at("predict").value("tie_intron_strands", false);
-  p.noncoding_ends = cfg.at("predict").value("noncoding_ends", true);
-  p.grammar.gene_penalty = cfg.at("predict").value("gene_penalty", 0.0);
-  p.grammar.one_gene = cfg.at("predict").value("one_gene_per_record", false);
-  if (!(p.grammar.gene_penalty >= 0))
-    throw ConfigError(fmt::format("predict.gene_penalty must be a number >= 0, got {}", p.grammar.gene_penalty));
-  // null (the default): no deep intron stretches; a number >= 0: their price (GeneGrammarOptions).
-  if (const auto d = cfg.at("predict").value("deep_intron_penalty", nlohmann::json()); !d.is_null()) {
-    if (!d.is_number() || !(d.get<double>() >= 0))
-      throw ConfigError(fmt::format("predict.deep_intron_penalty must be null (off) or a number >= 0, got {}", d.dump()));
-    p.grammar.deep_intron_penalty = d.get<double>();
-  }
-  return p;
-}
-
-/// The decoder settings that compare scans for each arm (predict.select): the model decoder, and the
-/// grammar decoder at every combination of the listed gene_penalty, deep_intron_penalty (null: off)
-/// and one_gene_per_record values, each on top of the configuration's predict settings. Empty when
-/// predict.select.enabled is false or the configuration has no predict.select (saved before it).
-inline std::vector<GenePredictOptions> decoder_grid_from_config(const nlohmann::json& cfg) {
-  const GenePredictOptions base = predict_from_config(cfg);
-  std::vector<GenePredictOptions> grid;
-  const auto& pr = cfg.at("predict");
-  if (!pr.contains("select") || !pr.at("select").value("enabled", false)) return grid;
-  const auto& sel = pr.at("select");
-  auto list = [&](const char* key) {
-    const auto& v = sel.at(key);
-    if (!v.is_array() || v.empty())
-      throw ConfigError(fmt::format("predict.select.{} must be a non-empty list, got {}", key, v.dump()));
-    return v;
-  };
-  for (const auto& g : list("gene_penalty"))
-    if (!g.is_number() || !(g.get<double>() >= 0))
-      throw ConfigError(fmt::format("predict.select.gene_penalty: {} is not a number >= 0", g.dump()));
-  for (const auto& d : list("deep_intron_penalty"))
-    if (!d.is_null() && (!d.is_number() || !(d.get<double>() >= 0)))
-      throw ConfigError(fmt::format("predict.select.deep_intron_penalty: {} is neither null (off) nor a number >= 0", d.dump()));
-  for (const auto& b : list("one_gene_per_record"))
-    if (!b.is_boolean()) throw ConfigError(fmt::format("predict.select.one_gene_per_record: {} is not true or false", b.dump()));
-  GenePredictOptions m = base;
-  m.decoder = GeneDecoder::model;
-  grid.push_back(m);
-  for (const auto& b : sel.at("one_gene_per_record"))
-    for (const auto& d : sel.at("deep_intron_penalty"))
-      for (const auto& g : sel.at("gene_penalty")) {
-        GenePredictOptions o = base;
-        o.decoder = GeneDecoder::grammar;
-        o.grammar.gene_penalty = g.get<double>();
-        o.grammar.deep_intron_penalty = d.is_null() ? std::nullopt : std::optional<double>(d.get<double>());
-        o.grammar.one_gene = b.get<bool>();
-        grid.push_back(o);
-      }
-  return grid;
 }
 
 /// Write per-locus predictions as `id<TAB>sequence<TAB>labels` (the export format of nucleo-data).
@@ -260,17 +174,13 @@ Gff3Summary write_prediction_gff3(const std::filesystem::path& path, const Recor
   return total;
 }
 
-/// Every check of a compare configuration that needs no training (arms, stage settings, decoder
-/// settings, the splits): a ConfigError before anything is trained or any directory is claimed.
-/// Returns the arms.
-inline std::vector<std::string> check_gene_compare_config(const nlohmann::json& cfg, const GeneDataset& data) {
-  const auto arms = arms_from_config(cfg, gene_arm_names());
-  (void)cfg.at("pretrain").get<StageConfig>();
-  (void)cfg.at("finetune").get<StageConfig>();
-  (void)train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
-  (void)decoder_grid_from_config(cfg);  // and predict_from_config
-  check_gene_splits(cfg, data);
-  return arms;
+/// The checks of a compare that need the data (the splits, the fine-tuning subset): a ConfigError
+/// before anything is trained or any directory is claimed. (The settings themselves were checked
+/// when the configuration was parsed.) Returns the arms.
+inline std::vector<std::string> check_gene_compare_config(const GeneExperimentConfig& cfg, const GeneDataset& data) {
+  (void)train_subset(data.train(), cfg.data.train_fraction);
+  check_gene_splits(cfg.data, data);
+  return cfg.arms;
 }
 
 /// Run the arms of `cfg` into `out` (one run, the stage seeds of `cfg`) and return results.json's
@@ -279,17 +189,16 @@ inline std::vector<std::string> check_gene_compare_config(const nlohmann::json& 
 /// `out`/pretrain. With `genome`, every arm is also chosen and scored in genome context.
 /// `provenance` (command line, machine, versions) is stored with the results.
 template <class Encoder>
-nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
+nlohmann::json run_gene_compare(CpuContext& ctx, const GeneExperimentConfig& cfg, const GeneDataset& data,
                                 const std::filesystem::path& out, ProgressOptions progress = {},
                                 const StageResult* shared_pretrain = nullptr, const GeneGenome* genome = nullptr,
                                 const nlohmann::json& provenance = nullptr) {
-  const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
-  const StageConfig fin = cfg.at("finetune").get<StageConfig>();
+  const StageConfig& pre = cfg.pretrain;
+  const StageConfig& fin = cfg.finetune;
   const auto arms = check_gene_compare_config(cfg, data);
-  const auto fine_train = train_subset(data.train(), cfg.at("data").at("train_fraction").get<double>());
-  const std::vector<GenePredictOptions> decoder_grid = decoder_grid_from_config(cfg);
+  const auto fine_train = train_subset(data.train(), cfg.data.train_fraction);
   // Only a configuration that passed every check above is saved (and claims `out`).
-  claim_output_dir(out, cfg);
+  claim_output_dir(out, cfg.json);
 
   // Arms finished by an earlier run of this configuration are kept as they are.
   nlohmann::json previous;
@@ -304,9 +213,9 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
 
   nlohmann::json results;
   results["task"] = "gene_finding";
-  results["data"] = {{"source", cfg.at("data").at("train").get<std::string>().empty()
+  results["data"] = {{"source", cfg.data.train.empty()
                                     ? "Drosophila melanogaster genes from Debian augustus-doc (real data)"
-                                    : cfg.at("data").at("train").get<std::string>()},
+                                    : cfg.data.train},
                      {"train_loci", data.train().size()},
                      {"finetune_loci", fine_train.size()},
                      {"valid_loci", data.valid().size()},
@@ -315,7 +224,7 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     results["genome"] = {{"fasta", genome->fasta.filename().string()},
                          {"records", genome->records.size()},
                          {"nucleotides", genome->nucleotides()}};
-  results["model"] = cfg.at("model");
+  results["model"] = cfg.model;
   results["threads"] = ctx.threads();
   results["seeds"] = {{"pretrain", pre.seed}, {"finetune", fin.seed}};
   results["provenance"] = previous.is_object() && previous.contains("provenance") ? previous["provenance"] : provenance;
@@ -331,8 +240,8 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
     results["pretrain"] = pretrained->summary;
   } else if (need_pretrain) {
     fmt::print(stderr, "== SPT: MLM pretraining on the {} training loci ({} steps)\n", data.train().size(), pre.steps);
-    pretrained = pretrain_mlm<Encoder>(ctx, gene_examples(data.train()), gene_examples(data.valid()), pre,
-                                       masking_from_config(cfg), out / "pretrain", cfg, progress);
+    pretrained = pretrain_mlm<Encoder>(ctx, gene_examples(data.train()), gene_examples(data.valid()), pre, cfg.masking,
+                                       out / "pretrain", cfg.json, progress);
     results["pretrain"] = pretrained->summary;
   } else if (previous.is_object() && previous.contains("pretrain")) {
     results["pretrain"] = previous["pretrain"];
@@ -344,39 +253,25 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const nlohmann::json& cfg, cons
       results["arms"][arm] = previous["arms"][arm];
       continue;
     }
-    GeneFinetuneOptions fo;
-    fo.stage = fin;
+    GeneFinetuneOptions fo = gene_finetune_options(cfg, progress);
     fo.crf = arm == "spt_crf" || arm == "scratch_crf";
-    fo.crf_ce_weight = cfg.at("crf_ce_weight").get<double>();
-    fo.head_activation = activation_from_config(cfg);
-    fo.predict = predict_from_config(cfg);
-    fo.decoder_grid = decoder_grid;
     fo.genome = genome;
-    fo.progress = progress;
-    std::int64_t total = fin.steps;
-    if (arm == "spt" || arm == "spt_crf") {
-      fo.init_checkpoint = pretrained->best_checkpoint;
-      total += pre.steps;
-    } else if (arm == "scratch" || arm == "scratch_crf") {
-      fo.stage.steps = fin.steps + pre.steps;
-      total = fo.stage.steps;
-    }
+    const ArmBudget budget = arm_budget(arm, pre.steps, fin.steps);
+    fo.stage.steps = budget.finetune_steps;
+    if (budget.from_spt) fo.init_checkpoint = pretrained->best_checkpoint;
     fmt::print(stderr, "== arm {}: {} fine-tuning steps{}{}\n", arm, fo.stage.steps,
                fo.init_checkpoint ? " from the SPT encoder" : " from scratch", fo.crf ? ", with the CRF" : "");
     GeneEvaluation test_ev;
     std::vector<GenePrediction> genome_pred;
     const StageResult r =
-        finetune_gene<Encoder>(ctx, fine_train, data.valid(), data.test(), fo, out / arm, cfg, &test_ev, &genome_pred);
+        finetune_gene<Encoder>(ctx, fine_train, data.valid(), data.test(), fo, out / arm, cfg.json, &test_ev, &genome_pred);
     if (!test_ev.predictions.empty()) {  // the chosen checkpoint, decoded as the validation loci chose
       write_prediction_tsv(out / arm / "test_predictions.tsv", data.test(), test_ev.predictions);
       write_prediction_gff3(out / arm / "test_predictions.gff3", data.test(), test_ev.predictions);
     }
     if (genome && !genome_pred.empty()) write_prediction_gff3(out / arm / "genome_predictions.gff3", genome->records, genome_pred);
     nlohmann::json row = r.summary;
-    row["total_steps"] = total;
-    row["finetune_steps"] = fo.stage.steps;
-    row["pretrain_steps"] = fo.init_checkpoint ? pre.steps : 0;
-    if (pretrained && fo.init_checkpoint) row["seconds_with_pretrain"] = r.seconds + pretrained->seconds;
+    add_arm_budget(row, budget, r, pretrained);
     results["arms"][arm] = row;
     nucleo::detail::write_file_atomic(out / "results.json", results.dump(2) + "\n");
   }
@@ -446,24 +341,23 @@ inline nlohmann::json record_arm_row(nlohmann::json row) {
 /// The record of a compare over seeds: the configuration, every run (results.json of each seed
 /// directory, arms as record_arm_row keeps them), and per arm the mean and standard deviation of
 /// each figure (gene_compare_figures) and the decoder each run chose.
-inline nlohmann::json gene_compare_record(const nlohmann::json& cfg, const std::vector<nlohmann::json>& runs,
+inline nlohmann::json gene_compare_record(const GeneExperimentConfig& cfg, const std::vector<nlohmann::json>& runs,
                                           int seeds_planned, const nlohmann::json& provenance) {
   nlohmann::json rec;
   rec["kind"] = "gene_finding_compare";
-  rec["description"] = cfg.at("description");
-  rec["config"] = cfg;
+  rec["description"] = cfg.description;
+  rec["config"] = cfg.json;
   rec["provenance"] = provenance;
   rec["seeds_planned"] = seeds_planned;
   rec["complete"] = static_cast<int>(runs.size()) == seeds_planned;
-  rec["arm_order"] = cfg.at("arms");
+  rec["arm_order"] = cfg.arms;
   rec["runs"] = nlohmann::json::array();
   for (nlohmann::json r : runs) {
     for (auto& [arm, row] : r["arms"].items()) row = record_arm_row(row);
     rec["runs"].push_back(std::move(r));
   }
   nlohmann::json summary = nlohmann::json::object();
-  for (const auto& arm_name : cfg.at("arms")) {
-    const std::string arm = arm_name.get<std::string>();
+  for (const std::string& arm : cfg.arms) {
     nlohmann::json a = nlohmann::json::object();
     for (const auto& [name, where] : gene_compare_figures()) {
       std::vector<double> v;
@@ -495,13 +389,13 @@ inline nlohmann::json gene_compare_record(const nlohmann::json& cfg, const std::
 /// (seeds can run in parallel processes; a later run without it collects them). Returns the record
 /// (gene_compare_record), also written as `out`/results.json.
 template <class Encoder>
-nlohmann::json run_gene_compare_seeds(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
+nlohmann::json run_gene_compare_seeds(CpuContext& ctx, const GeneExperimentConfig& cfg, const GeneDataset& data,
                                       const std::filesystem::path& out, ProgressOptions progress = {},
                                       const nlohmann::json& provenance = nullptr,
                                       std::optional<std::uint64_t> only_seed = std::nullopt) {
   const int n = gene_seed_count(cfg);
   (void)check_gene_compare_config(cfg, data);
-  const std::uint64_t first = cfg.at("finetune").at("seed").get<std::uint64_t>();
+  const std::uint64_t first = cfg.finetune.seed;
   if (only_seed && (*only_seed < first || *only_seed >= first + static_cast<std::uint64_t>(n)))
     throw ConfigError(fmt::format("--only-seed {}: the configuration runs seeds {}..{} (finetune.seed + 0..seeds-1)",
                                   *only_seed, first, first + static_cast<std::uint64_t>(n) - 1));
@@ -511,7 +405,7 @@ nlohmann::json run_gene_compare_seeds(CpuContext& ctx, const nlohmann::json& cfg
     fmt::print(stderr, "genome context: {} ({} records, {} nt); {} validation and {} test loci placed in it\n",
                fasta->string(), genome->records.size(), genome->nucleotides(), genome->valid.size(), genome->test.size());
   }
-  claim_output_dir(out, cfg);
+  claim_output_dir(out, cfg.json);
   std::vector<nlohmann::json> runs;
   for (int k = 0; k < n; ++k) {
     const std::uint64_t seed = first + static_cast<std::uint64_t>(k);
@@ -519,10 +413,9 @@ nlohmann::json run_gene_compare_seeds(CpuContext& ctx, const nlohmann::json& cfg
     if (only_seed && *only_seed != seed) {  // another process's seed: collected when it is complete
       std::ifstream in(dir / "results.json");
       const auto r = in ? nlohmann::json::parse(in, nullptr, false) : nlohmann::json();
-      const nlohmann::json want = gene_seed_config(cfg, k);
+      const nlohmann::json want = gene_seed_config(cfg, k).json;
       bool done = r.is_object() && r.contains("arms");
-      for (const auto& arm : cfg.at("arms")) done = done && r["arms"].contains(arm.get<std::string>()) &&
-                                                   r["arms"][arm.get<std::string>()].contains("test_mcc");
+      for (const auto& arm : cfg.arms) done = done && r["arms"].contains(arm) && r["arms"][arm].contains("test_mcc");
       std::ifstream cfg_in(dir / "config.json");
       const auto saved = cfg_in ? nlohmann::json::parse(cfg_in, nullptr, false) : nlohmann::json();
       if (done && saved == want) runs.push_back(r);

@@ -28,22 +28,6 @@
 
 namespace nucleo::apps {
 
-/// The configuration's fractions, checked (each in (0, 1]), sorted and without repeats.
-inline std::vector<double> sample_efficiency_fractions(const nlohmann::json& cfg) {
-  const auto& j = cfg.at("sample_efficiency").at("fractions");
-  if (!j.is_array() || j.empty())
-    throw ConfigError("sample_efficiency.fractions must be a non-empty list of fractions in (0, 1], e.g. [0.1, 0.25, 1]");
-  std::vector<double> f;
-  for (const auto& v : j) {
-    if (!v.is_number() || !(v.get<double>() > 0.0) || v.get<double>() > 1.0)
-      throw ConfigError(fmt::format("sample_efficiency.fractions: {} is not a fraction in (0, 1]", v.dump()));
-    f.push_back(v.get<double>());
-  }
-  std::sort(f.begin(), f.end());
-  f.erase(std::unique(f.begin(), f.end()), f.end());
-  return f;
-}
-
 /// The directory name of a fraction: train-10pct, train-12.5pct, train-100pct.
 inline std::string sample_efficiency_dir_name(double fraction) {
   return fmt::format("train-{:g}pct", std::round(fraction * 1e4) / 100.0);
@@ -51,29 +35,26 @@ inline std::string sample_efficiency_dir_name(double fraction) {
 
 /// Run the sample-efficiency experiment of `cfg` into `out`; returns sample_efficiency.json's content.
 template <class Encoder>
-nlohmann::json run_gene_sample_efficiency(CpuContext& ctx, const nlohmann::json& cfg, const GeneDataset& data,
+nlohmann::json run_gene_sample_efficiency(CpuContext& ctx, const GeneExperimentConfig& cfg, const GeneDataset& data,
                                           const std::filesystem::path& out, ProgressOptions progress = {}) {
-  const auto fractions = sample_efficiency_fractions(cfg);
-  const auto arms = arms_from_config(cfg, gene_arm_names());
+  const auto& fractions = cfg.sample_efficiency_fractions;
+  const auto& arms = cfg.arms;
   // Every fraction must leave loci to train on before hours are spent on pretraining.
   for (double f : fractions) (void)train_subset(data.train(), f);
-  (void)cfg.at("pretrain").get<StageConfig>();  // stage settings checked before the directory is claimed
-  (void)cfg.at("finetune").get<StageConfig>();
-  (void)predict_from_config(cfg);  // and the decoder's name
-  claim_output_dir(out, cfg);
+  claim_output_dir(out, cfg.json);
 
   std::optional<StageResult> pretrained;
   if (std::any_of(arms.begin(), arms.end(), [](const std::string& a) { return a.rfind("spt", 0) == 0; })) {
-    const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
+    const StageConfig& pre = cfg.pretrain;
     fmt::print(stderr, "== SPT: MLM pretraining on all {} training loci ({} steps), shared by every fraction\n",
                data.train().size(), pre.steps);
-    pretrained = pretrain_mlm<Encoder>(ctx, gene_examples(data.train()), gene_examples(data.valid()), pre,
-                                       masking_from_config(cfg), out / "pretrain", cfg, progress);
+    pretrained = pretrain_mlm<Encoder>(ctx, gene_examples(data.train()), gene_examples(data.valid()), pre, cfg.masking,
+                                       out / "pretrain", cfg.json, progress);
   }
 
   nlohmann::json results;
   results["task"] = "gene_finding_sample_efficiency";
-  results["model"] = cfg.at("model");
+  results["model"] = cfg.model;
   results["threads"] = ctx.threads();
   results["arm_order"] = arms;
   results["train_loci"] = data.train().size();
@@ -81,8 +62,7 @@ nlohmann::json run_gene_sample_efficiency(CpuContext& ctx, const nlohmann::json&
   if (pretrained) results["pretrain"] = pretrained->summary;
   results["fractions"] = nlohmann::json::array();
   for (double f : fractions) {
-    nlohmann::json cf = cfg;
-    cf["data"]["train_fraction"] = f;
+    const GeneExperimentConfig cf = cfg.with_train_fraction(f);
     const std::string name = sample_efficiency_dir_name(f);
     fmt::print(stderr, "== {:g}% of the training loci ({})\n", f * 100, name);
     const nlohmann::json r = run_gene_compare<Encoder>(ctx, cf, data, out / name, progress, pretrained ? &*pretrained : nullptr);

@@ -41,6 +41,7 @@
 #include "nucleo/data/synthetic_multilabel.hpp"
 #include "nucleo/data/tokens.hpp"
 #include "nucleo/detail/atomic_write.hpp"
+#include "nucleo_apps/arm_budget.hpp"
 #include "nucleo_apps/experiment_config.hpp"
 #include "nucleo_apps/finetune_multilabel.hpp"
 #include "nucleo_apps/model_zoo.hpp"
@@ -131,6 +132,93 @@ inline nlohmann::json default_multilabel_config(std::string_view task) {
   return j;
 }
 
+/// The SYNTHETIC stand-in's settings ("data.synthetic"; see the file comment).
+struct MultilabelSyntheticConfig {
+  Index train = 0, valid = 0, test = 0;  ///< sequences per split
+  Index length = 512;
+  int motif_labels = 0;  ///< planted-motif labels G (0 = as many as fit)
+  int motif_min = 6, motif_max = 8, max_copies = 1;
+  double positive_rate = 0.3, label_noise = 0.02, gc_content = 0.41;
+  std::uint64_t seed = 7;
+};
+
+/// Where a multilabel task's data come from ("data"; see the file comment).
+struct MultilabelDataConfig {
+  std::string bed, fasta;  ///< BEND's files; both empty: SYNTHETIC data
+  bool read_strand = true;
+  int valid_percent = 10;
+  double train_fraction = 1;
+  Index max_train = 0, max_valid = 0, max_test = 0;  ///< data.max_sequences (0 = all)
+  MultilabelSyntheticConfig synthetic;
+};
+
+/// A multilabel configuration, parsed once (multilabel_experiment_config).
+struct MultilabelExperimentConfig {
+  nlohmann::json json;  ///< the merged configuration as given: saved as config.json, kept in checkpoints
+  std::string task;     ///< BEND's task name
+  int num_labels = 0;   ///< K, the task's
+  std::string description;
+  std::string model;
+  int threads = 0;
+  MultilabelDataConfig data;
+  StageConfig pretrain, finetune;
+  MlmMaskingOptions masking;
+  Activation head_activation = Activation::gelu;
+  std::vector<std::string> arms;  ///< checked against multilabel_arm_names()
+};
+
+/// "data.synthetic" of a configuration, typed.
+inline MultilabelSyntheticConfig multilabel_synthetic_config(const nlohmann::json& s) {
+  MultilabelSyntheticConfig c;
+  c.train = s.at("train").get<Index>();
+  c.valid = s.at("valid").get<Index>();
+  c.test = s.at("test").get<Index>();
+  c.length = s.at("length").get<Index>();
+  c.motif_labels = s.at("motif_labels").get<int>();
+  c.motif_min = s.at("motif_min").get<int>();
+  c.motif_max = s.at("motif_max").get<int>();
+  c.max_copies = s.at("max_copies").get<int>();
+  c.positive_rate = s.at("positive_rate").get<double>();
+  c.label_noise = s.at("label_noise").get<double>();
+  c.gc_content = s.at("gc_content").get<double>();
+  c.seed = s.at("seed").get<std::uint64_t>();
+  return c;
+}
+
+/// `cfg` (defaults merged with a file and --set assignments, or a checkpoint's configuration)
+/// parsed and checked; `where` names its source in errors (a file, a checkpoint), or is empty.
+inline MultilabelExperimentConfig multilabel_experiment_config(nlohmann::json cfg, const std::string& where = "") {
+  MultilabelExperimentConfig m;
+  auto setting = [&](const std::string& key, auto&& parse) { return detail::config_setting(where, key, parse); };
+  m.task = setting("task", [&] { return std::string(multilabel_task(cfg.at("task").get<std::string>()).name); });
+  m.num_labels = setting("num_labels", [&] { return cfg.at("num_labels").get<int>(); });
+  const int K = multilabel_task(m.task).num_labels;
+  NUCLEO_CHECK(m.num_labels == K, "num_labels {} does not match task {} (K = {})", m.num_labels, m.task, K);
+  m.description = setting("description", [&] { return cfg.at("description").get<std::string>(); });
+  m.model = setting("model", [&] { return cfg.at("model").get<std::string>(); });
+  m.threads = setting("threads", [&] { return cfg.at("threads").get<int>(); });
+  setting("data", [&] {
+    const auto& d = cfg.at("data");
+    m.data.bed = d.at("bed").get<std::string>();
+    m.data.fasta = d.at("fasta").get<std::string>();
+    m.data.read_strand = d.at("read_strand").get<bool>();
+    m.data.valid_percent = d.at("valid_percent").get<int>();
+    m.data.train_fraction = checked_train_fraction(d.at("train_fraction").get<double>());
+    const auto& limits = d.at("max_sequences");
+    m.data.max_train = limits.at("train").get<Index>();
+    m.data.max_valid = limits.at("valid").get<Index>();
+    m.data.max_test = limits.at("test").get<Index>();
+    m.data.synthetic = multilabel_synthetic_config(d.at("synthetic"));
+  });
+  m.pretrain = setting("pretrain", [&] { return cfg.at("pretrain").get<StageConfig>(); });
+  m.finetune = setting("finetune", [&] { return cfg.at("finetune").get<StageConfig>(); });
+  m.masking = setting("mask", [&] { return masking_from_config(cfg); });
+  m.head_activation = setting("head_activation", [&] { return activation_from_config(cfg); });
+  m.arms = setting("arms", [&] { return arms_from_config(cfg, multilabel_arm_names()); });
+  m.json = std::move(cfg);
+  return m;
+}
+
 /// The sequences of a multilabel task, split, with where they came from.
 struct MultilabelDataset {
   std::vector<Example> train, valid, test;
@@ -149,32 +237,31 @@ struct MultilabelDataset {
 };
 
 /// SYNTHETIC data for a K-label task (see the file comment for the rule).
-inline MultilabelDataset make_synthetic_multilabel(int num_labels, const nlohmann::json& s) {
-  const Index n_train = s.at("train").get<Index>(), n_valid = s.at("valid").get<Index>(),
-              n_test = s.at("test").get<Index>();
+inline MultilabelDataset make_synthetic_multilabel(int num_labels, const MultilabelSyntheticConfig& s) {
+  const Index n_train = s.train, n_valid = s.valid, n_test = s.test;
   NUCLEO_CHECK_CONFIG(n_train > 0 && n_valid > 0 && n_test >= 0,
                "data.synthetic: need train > 0, valid > 0 and test >= 0 sequences, got {}/{}/{}", n_train, n_valid, n_test);
   SyntheticMultilabelOptions o;
   o.num_sequences = n_train + n_valid + n_test;
-  o.length = s.at("length").get<Index>();
-  o.motif_min = s.at("motif_min").get<int>();
-  o.motif_max = s.at("motif_max").get<int>();
-  o.max_copies = s.at("max_copies").get<int>();
-  o.positive_rate = s.at("positive_rate").get<double>();
-  o.gc_content = s.at("gc_content").get<double>();
+  o.length = s.length;
+  o.motif_min = s.motif_min;
+  o.motif_max = s.motif_max;
+  o.max_copies = s.max_copies;
+  o.positive_rate = s.positive_rate;
+  o.gc_content = s.gc_content;
   o.label_noise = 0.0;  // applied below, per derived label
-  o.seed = s.at("seed").get<std::uint64_t>();
+  o.seed = s.seed;
   o.valid_fraction = static_cast<double>(n_valid) / static_cast<double>(o.num_sequences);
   o.test_fraction = static_cast<double>(n_test) / static_cast<double>(o.num_sequences);
   const Index per_label = 2 * static_cast<Index>(o.max_copies) * (o.motif_max + 1);
-  int g = s.at("motif_labels").get<int>();
+  int g = s.motif_labels;
   const int fit = static_cast<int>(std::min<Index>(num_labels, o.length / std::max<Index>(1, per_label)));
   if (g <= 0) g = fit;
   NUCLEO_CHECK_CONFIG(g >= 1 && g <= num_labels,
                "data.synthetic: {} bp leave room for no motif label (each needs {} bp); raise length or lower motif_max",
                o.length, per_label);
   o.num_labels = g;
-  const double noise = s.at("label_noise").get<double>();
+  const double noise = s.label_noise;
   NUCLEO_CHECK_CONFIG(noise >= 0 && noise <= 0.5, "data.synthetic.label_noise must be in [0, 0.5], got {}", noise);
   const SyntheticMultilabel gen(o);
 
@@ -223,12 +310,11 @@ inline std::vector<std::size_t> evenly_spaced(const std::vector<std::size_t>& id
 
 /// BEND's BED + FASTA (see the file comment).
 inline MultilabelDataset load_multilabel_bed(const std::filesystem::path& bed, const std::filesystem::path& fasta,
-                                             int num_labels, const nlohmann::json& data_cfg) {
+                                             int num_labels, const MultilabelDataConfig& data_cfg) {
   const BedTable table = BedTable::read(bed);
   FastaIndex fa = FastaIndex::open(fasta);
-  const bool read_strand = data_cfg.at("read_strand").get<bool>();
-  const int valid_percent = data_cfg.at("valid_percent").get<int>();
-  const auto& limits = data_cfg.at("max_sequences");
+  const bool read_strand = data_cfg.read_strand;
+  const int valid_percent = data_cfg.valid_percent;
 
   std::map<std::string, std::size_t> split_counts;
   for (const auto& r : table.rows()) ++split_counts[r.split];
@@ -253,9 +339,9 @@ inline MultilabelDataset load_multilabel_bed(const std::filesystem::path& bed, c
       (static_cast<int>(fnv1a64(row_id(i)) % 100) < valid_percent ? valid_rows : keep).push_back(i);
     train_rows = std::move(keep);
   }
-  train_rows = detail::evenly_spaced(train_rows, limits.at("train").get<Index>());
-  valid_rows = detail::evenly_spaced(valid_rows, limits.at("valid").get<Index>());
-  const auto test_rows = detail::evenly_spaced(table.rows_in_split("test"), limits.at("test").get<Index>());
+  train_rows = detail::evenly_spaced(train_rows, data_cfg.max_train);
+  valid_rows = detail::evenly_spaced(valid_rows, data_cfg.max_valid);
+  const auto test_rows = detail::evenly_spaced(table.rows_in_split("test"), data_cfg.max_test);
 
   MultilabelDataset d;
   d.num_labels = num_labels;
@@ -287,23 +373,20 @@ inline MultilabelDataset load_multilabel_bed(const std::filesystem::path& bed, c
 }
 
 /// The data of a configuration: BEND files when `data.bed` and `data.fasta` are given, else SYNTHETIC.
-inline MultilabelDataset load_multilabel_data(const nlohmann::json& cfg) {
-  const int K = multilabel_task(cfg.at("task").get<std::string>()).num_labels;
-  NUCLEO_CHECK(cfg.at("num_labels").get<int>() == K, "num_labels {} does not match task {} (K = {})",
-               cfg.at("num_labels").get<int>(), cfg.at("task").get<std::string>(), K);
-  const auto& d = cfg.at("data");
-  const std::string bed = d.at("bed").get<std::string>(), fasta = d.at("fasta").get<std::string>();
-  if (bed.empty() && fasta.empty()) return make_synthetic_multilabel(K, d.at("synthetic"));
-  if (bed.empty() || fasta.empty()) throw ConfigError("data.bed and data.fasta must be given together");
-  return load_multilabel_bed(bed, fasta, K, d);
+inline MultilabelDataset load_multilabel_data(const MultilabelExperimentConfig& cfg) {
+  const auto& d = cfg.data;
+  if (d.bed.empty() && d.fasta.empty()) return make_synthetic_multilabel(cfg.num_labels, d.synthetic);
+  if (d.bed.empty() || d.fasta.empty()) throw ConfigError("data.bed and data.fasta must be given together");
+  return load_multilabel_bed(d.bed, d.fasta, cfg.num_labels, d);
 }
 
 /// `cfg` with its description marked SYNTHETIC when `data` is synthetic (saved beside every result).
-inline nlohmann::json describe_data(nlohmann::json cfg, const MultilabelDataset& data) {
-  std::string desc = cfg.at("description").get<std::string>();
+inline MultilabelExperimentConfig describe_data(MultilabelExperimentConfig cfg, const MultilabelDataset& data) {
+  std::string desc = cfg.description;
   if (data.synthetic && desc.find("SYNTHETIC") == std::string::npos)
     desc = "SYNTHETIC data (not biological)" + (desc.empty() ? std::string() : ": " + desc);
-  cfg["description"] = desc;
+  cfg.description = desc;
+  cfg.json["description"] = desc;
   return cfg;
 }
 
@@ -322,18 +405,18 @@ inline std::vector<Example> multilabel_train_subset(const MultilabelDataset& dat
 
 /// Run the arms of `cfg` into `out` and return results.json's content.
 template <class Encoder, int K>
-nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& config, const MultilabelDataset& data,
+nlohmann::json run_multilabel_compare(CpuContext& ctx, const MultilabelExperimentConfig& config, const MultilabelDataset& data,
                                       const std::filesystem::path& out, ProgressOptions progress = {}) {
-  const MultilabelTaskInfo& info = multilabel_task(config.at("task").get<std::string>());
+  const MultilabelTaskInfo& info = multilabel_task(config.task);
   NUCLEO_CHECK(info.num_labels == K && data.num_labels == K, "run_multilabel_compare: task {} has K = {}, built for {}",
                info.name, info.num_labels, K);
-  const nlohmann::json cfg = describe_data(config, data);
-  const StageConfig pre = cfg.at("pretrain").get<StageConfig>();
-  const StageConfig fin = cfg.at("finetune").get<StageConfig>();
-  const auto arms = arms_from_config(cfg, multilabel_arm_names());
-  const auto fine_train = multilabel_train_subset(data, cfg.at("data").at("train_fraction").get<double>());
+  const MultilabelExperimentConfig cfg = describe_data(config, data);
+  const StageConfig& pre = cfg.pretrain;
+  const StageConfig& fin = cfg.finetune;
+  const auto& arms = cfg.arms;
+  const auto fine_train = multilabel_train_subset(data, cfg.data.train_fraction);
   // Only a configuration that passed every check above is saved (and claims `out`).
-  claim_output_dir(out, cfg);
+  claim_output_dir(out, cfg.json);
 
   nlohmann::json results;
   results["task"] = std::string(info.name);
@@ -345,10 +428,10 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
                      {"description", data.description},
                      {"train_sequences", data.train.size()},
                      {"finetune_sequences", fine_train.size()},
-                     {"train_fraction", cfg.at("data").at("train_fraction")},
+                     {"train_fraction", cfg.data.train_fraction},
                      {"valid_sequences", data.valid.size()},
                      {"test_sequences", data.test.size()}};
-  results["model"] = cfg.at("model");
+  results["model"] = cfg.model;
   results["threads"] = ctx.threads();
   results["arms"] = nlohmann::json::object();
 
@@ -357,32 +440,24 @@ nlohmann::json run_multilabel_compare(CpuContext& ctx, const nlohmann::json& con
     fmt::print(stderr, "== SPT: MLM pretraining on the {} training sequences{} ({} steps)\n", data.train.size(),
                data.synthetic ? " (SYNTHETIC)" : "", pre.steps);
     pretrained = pretrain_mlm<Encoder>(ctx, unlabelled(data.train), unlabelled(data.valid), pre,
-                                       masking_from_config(cfg), out / "pretrain", cfg, progress);
+                                       cfg.masking, out / "pretrain", cfg.json, progress);
     results["pretrain"] = pretrained->summary;
   }
 
   for (const auto& arm : arms) {
     MultilabelFinetuneOptions fo;
     fo.stage = fin;
-    fo.head_activation = activation_from_config(cfg);
+    fo.head_activation = cfg.head_activation;
     fo.progress = progress;
-    std::int64_t total = fin.steps;
-    if (arm == "spt") {
-      fo.init_checkpoint = pretrained->best_checkpoint;
-      total += pre.steps;
-    } else if (arm == "scratch") {
-      fo.stage.steps = fin.steps + pre.steps;
-      total = fo.stage.steps;
-    }
+    const ArmBudget budget = arm_budget(arm, pre.steps, fin.steps);
+    fo.stage.steps = budget.finetune_steps;
+    if (budget.from_spt) fo.init_checkpoint = pretrained->best_checkpoint;
     fmt::print(stderr, "== arm {}: {} fine-tuning steps{}\n", arm, fo.stage.steps,
                fo.init_checkpoint ? " from the SPT encoder" : " from scratch");
-    const StageResult r = finetune_multilabel<Encoder, K>(ctx, fine_train, data.valid, data.test, fo, out / arm, cfg);
+    const StageResult r = finetune_multilabel<Encoder, K>(ctx, fine_train, data.valid, data.test, fo, out / arm, cfg.json);
     nlohmann::json row = r.summary;
     row.erase("test");  // per-label figures stay in <arm>/result.json
-    row["total_steps"] = total;
-    row["finetune_steps"] = fo.stage.steps;
-    row["pretrain_steps"] = fo.init_checkpoint ? pre.steps : 0;
-    if (pretrained && fo.init_checkpoint) row["seconds_with_pretrain"] = r.seconds + pretrained->seconds;
+    add_arm_budget(row, budget, r, pretrained);
     results["arms"][arm] = row;
     nucleo::detail::write_file_atomic(out / "results.json", results.dump(2) + "\n");
   }

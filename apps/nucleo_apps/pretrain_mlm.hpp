@@ -53,13 +53,10 @@ StageResult pretrain_mlm(CpuContext& ctx, const std::vector<Example>& train, con
     model.template get<0>().init(rng);
     model.template get<1>().init(rng);
   }
-  AdamW<S> opt = stage_optimizer<S>(stage);
-
-  Batcher batcher(train, stage_batcher_options(stage));
   MlmMaskingOptions mo = masking_options;
   mo.seed = stage.seed;
   const MlmMasking masking(mo);
-  PrefetchedBatches batches(batcher, [masking](Batch& b) { masking.apply(b); });
+  StageTraining<S> training(stage, train, [masking](Batch& b) { masking.apply(b); });
 
   // Validation: fixed pieces, masked once.
   const std::vector<Example> valid_pieces = chunk_examples(valid, stage.max_length > 0 ? stage.max_length : 2048);
@@ -75,21 +72,13 @@ StageResult pretrain_mlm(CpuContext& ctx, const std::vector<Example>& train, con
   }
 
   MaskedCrossEntropy<S> loss;
-  Tensor3<S> logits, dlogits, dx;
-  TrainTask task;
-  task.num_batches = [&](std::int64_t) { return static_cast<std::int64_t>(batcher.batches_per_epoch()); };
-  task.train_batch = [&](CpuContext& c, std::int64_t e, std::int64_t i) {
-    Batch b = batches.get(e, i);
-    c.set_lengths(b.lengths);
-    model.forward(c, b.tokens, logits);
-    const double l = loss.value_and_grad(c, logits, b.labels, dlogits);
-    model.backward(c, b.tokens, dlogits, dx);
-    const std::int64_t nt = batch_nucleotides(b);
-    c.clear_lengths();
-    return StepResult{l, nt};
-  };
+  TrainTask task = training.task(model, [&](CpuContext& c, const Batch& b, const Tensor3<S>& logits,
+                                            Tensor3<S>& dlogits) -> double {
+    return loss.value_and_grad(c, logits, b.labels, dlogits);
+  });
   if (!valid_batches.empty()) {
     task.evaluate = [&](CpuContext& c, Split) {
+      Tensor3<S> logits, dlogits;
       double loss_sum = 0;
       std::int64_t count = 0, correct = 0;
       for (const Batch& b : valid_batches) {
@@ -109,12 +98,12 @@ StageResult pretrain_mlm(CpuContext& ctx, const std::vector<Example>& train, con
     };
   }
 
-  TrainerOptions to = stage_trainer_options(stage, batcher.batches_per_epoch(), run_dir, "masked_accuracy",
+  TrainerOptions to = stage_trainer_options(stage, training.batcher.batches_per_epoch(), run_dir, "masked_accuracy",
                                             "MlmNet", config);
   to.progress = progress;
   to.title = "MLM pretraining (SPT)";
   to.test_at_end = false;
-  Trainer trainer(model, opt, to);
+  Trainer trainer(model, training.optimizer, to);
   StageResult r;
   r.train = trainer.run(ctx, task);
   r.best_checkpoint = std::filesystem::exists(trainer.best_checkpoint()) ? trainer.best_checkpoint()

@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -208,6 +209,51 @@ class PrefetchedBatches {
   Prefetcher::Transform transform_;
   Index depth_;
   std::unique_ptr<Prefetcher> p_;
+};
+
+/// The training loop's parts that every stage shares: the optimizer (stage_optimizer), the
+/// seeded training batches (stage_batcher_options, built ahead by PrefetchedBatches, after
+/// `transform`, e.g. MLM masking), and the step (`task`). Not copyable: the batches refer to the
+/// batcher.
+template <class S>
+class StageTraining {
+ public:
+  StageTraining(const StageConfig& stage, const std::vector<Example>& train, Prefetcher::Transform transform = {})
+      : optimizer(stage_optimizer<S>(stage)), batcher(train, stage_batcher_options(stage)),
+        batches(batcher, std::move(transform)) {}
+  StageTraining(const StageTraining&) = delete;
+  StageTraining& operator=(const StageTraining&) = delete;
+
+  /// The TrainTask of `model` with its batches and step: batch (epoch, i) forward through `model`,
+  /// `loss(ctx, batch, logits, dlogits)` (returns the batch's loss and writes its gradient into
+  /// dlogits), backward; the positions counted (nt/s) are the batch's valid nucleotides. The
+  /// activations are kept between steps. The caller adds `evaluate`.
+  template <class Model, class Loss>
+  TrainTask task(Model& model, Loss loss) {
+    TrainTask t;
+    t.num_batches = [this](std::int64_t) { return static_cast<std::int64_t>(batcher.batches_per_epoch()); };
+    auto buf = std::make_shared<Buffers>();
+    t.train_batch = [this, &model, loss = std::move(loss), buf](CpuContext& c, std::int64_t e, std::int64_t i) mutable {
+      Batch b = batches.get(e, i);
+      c.set_lengths(b.lengths);
+      model.forward(c, b.tokens, buf->logits);
+      const double l = loss(c, b, buf->logits, buf->dlogits);
+      model.backward(c, b.tokens, buf->dlogits, buf->dx);
+      const std::int64_t nt = batch_nucleotides(b);
+      c.clear_lengths();
+      return StepResult{l, nt};
+    };
+    return t;
+  }
+
+  AdamW<S> optimizer;
+  Batcher batcher;
+  PrefetchedBatches batches;
+
+ private:
+  struct Buffers {
+    Tensor3<S> logits, dlogits, dx;
+  };
 };
 
 }  // namespace nucleo::apps

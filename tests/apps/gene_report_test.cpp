@@ -36,7 +36,7 @@ nlohmann::json two_seed_record() {
   r2["arms"]["scratch"]["pretrain_steps"] = 0;
   r1["arms"]["scratch"]["pretrain_steps"] = 0;
   r1["arms"]["scratch"]["finetune_steps"] = r2["arms"]["scratch"]["finetune_steps"] = 500;
-  return gene_compare_record(cfg, {r1, r2}, 2, {{"command", "hand-made"}});
+  return gene_compare_record(gene_experiment_config(cfg), {r1, r2}, 2, {{"command", "hand-made"}});
 }
 
 nlohmann::json augustus_record() {

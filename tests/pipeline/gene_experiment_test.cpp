@@ -90,7 +90,7 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): five arms, equal compute, test sco
   const auto data = GeneDataset::from_examples(named(synthetic_set(12, 11), "tr"), named(synthetic_set(3, 12), "va"),
                                                named(synthetic_set(4, 13), "te"));
   const auto cfg = tiny_config();
-  const auto r = run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), nullptr, nullptr,
+  const auto r = run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet(), nullptr, nullptr,
                                                       nlohmann::json{{"command", "test"}});
 
   // results.json holds exactly what was returned; config.json the configuration
@@ -186,7 +186,7 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): five arms, equal compute, test sco
   // A rerun of the same configuration keeps finished arms as they are (nothing is retrained or
   // rescored: a removed checkpoint stays removed) and returns the same figures.
   std::filesystem::remove(dir.path / "spt" / "best.ckpt");
-  const auto again = run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet());
+  const auto again = run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet());
   CHECK(again.at("arms") == r.at("arms"));
   CHECK(again.at("provenance") == r.at("provenance"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "spt" / "best.ckpt"));
@@ -194,7 +194,7 @@ TEST_CASE("run_gene_compare (SYNTHETIC data): five arms, equal compute, test sco
   // the same output directory with another configuration is refused
   auto other = cfg;
   other["finetune"]["steps"] = 2;
-  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, other, data, dir.path, quiet()),
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(other), data, dir.path, quiet()),
                     Catch::Contains("different configuration"));
 }
 
@@ -209,15 +209,15 @@ TEST_CASE("run_gene_compare_seeds (SYNTHETIC data): replicates, their summary, o
   cfg["seeds"] = 2;
   cfg["finetune"]["seed"] = 5;  // replicates: pretrain seeds 1, 2 and finetune seeds 5, 6
   // seed 6 alone first (as a second process would), then the whole command collects and runs seed 5
-  const auto part = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {{"command", "a"}}, 6);
+  const auto part = run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet(), {{"command", "a"}}, 6);
   CHECK_FALSE(part.at("complete").get<bool>());
   REQUIRE(part.at("runs").size() == 1);
   CHECK(part.at("runs")[0].at("seeds") == nlohmann::json{{"pretrain", 2}, {"finetune", 6}});
   CHECK_FALSE(std::filesystem::exists(dir.path / "seed-5"));
-  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {}, 7),
+  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet(), {}, 7),
                     Catch::Contains("runs seeds 5..6"));
 
-  const auto rec = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {{"command", "b"}});
+  const auto rec = run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet(), {{"command", "b"}});
   CHECK(nlohmann::json::parse(read_text(dir.path / "results.json")) == rec);
   CHECK(rec.at("kind") == "gene_finding_compare");
   CHECK(rec.at("complete").get<bool>());
@@ -266,16 +266,16 @@ TEST_CASE("run_gene_compare_seeds (SYNTHETIC data): replicates, their summary, o
   CHECK_THAT(md, Catch::Contains(fmt::format("| SPT + CRF | 6 | {:.3f} |", rec["runs"][1]["arms"]["spt_crf"]["valid_mcc"].get<double>())));
 
   // a rerun collects again without training; another seed count is another configuration
-  const auto again = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet(), {{"command", "b"}});
+  const auto again = run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet(), {{"command", "b"}});
   CHECK(again == rec);
   auto three = cfg;
   three["seeds"] = 3;
-  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, three, data, dir.path, quiet()),
+  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(three), data, dir.path, quiet()),
                     Catch::Contains("different configuration"));
   for (const nlohmann::json bad : {nlohmann::json(0), nlohmann::json(1.5), nlohmann::json("2")}) {
     auto b = cfg;
     b["seeds"] = bad;
-    CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, b, data, dir.path / "bad", quiet()),
+    CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(b), data, dir.path / "bad", quiet()),
                       Catch::Contains("seeds must be an integer"));
   }
   CHECK_FALSE(std::filesystem::exists(dir.path / "bad"));
@@ -292,7 +292,7 @@ TEST_CASE("genome context (SYNTHETIC data): loci that are whole genome records s
   auto cfg = tiny_config();
   cfg["arms"] = {"spt_crf", "scratch"};
   cfg["genome"] = {{"enabled", true}, {"fasta", fasta.string()}};
-  const auto rec = run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet());
+  const auto rec = run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet());
   REQUIRE(rec.at("runs").size() == 1);
   const auto& run = rec.at("runs")[0];
   CHECK(run.at("genome").at("records") == 7);
@@ -321,7 +321,7 @@ TEST_CASE("genome context (SYNTHETIC data): loci that are whole genome records s
   auto moved = test;
   moved[0].name = fmt::format("te0_2-{}", moved[0].sequence.size() + 1);
   const auto bad = GeneDataset::from_examples(named(synthetic_set(8, 31), "tr"), valid, moved);
-  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, cfg, bad, dir.path / "moved", quiet()),
+  CHECK_THROWS_WITH(run_gene_compare_seeds<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), bad, dir.path / "moved", quiet()),
                     Catch::Contains("test locus 'te0_2-"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "moved"));
 }
@@ -333,8 +333,8 @@ TEST_CASE("run_gene_compare: an unknown arm is a ConfigError before any training
                                                named(synthetic_set(1, 3), "te"));
   auto cfg = tiny_config();
   cfg["arms"] = {"spt", "sptt"};
-  CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet()), ConfigError);
-  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, cfg, data, dir.path, quiet()),
+  CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet()), ConfigError);
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir.path, quiet()),
                     Catch::Contains("'sptt'") && Catch::Contains("scratch_finetune_budget") && Catch::Contains("scratch_crf"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "pretrain"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "spt"));
@@ -344,28 +344,28 @@ TEST_CASE("run_gene_compare: an unknown arm is a ConfigError before any training
   // the same for a bad train_fraction and a bad stage setting
   auto frac = tiny_config();
   frac["data"]["train_fraction"] = 0.0;
-  CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, frac, data, dir.path, quiet()), ConfigError);
+  CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(frac), data, dir.path, quiet()), ConfigError);
   auto stage = tiny_config();
   stage["finetune"]["min_lr_ratio"] = 2.0;
-  CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, stage, data, dir.path, quiet()), ConfigError);
+  CHECK_THROWS_AS(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(stage), data, dir.path, quiet()), ConfigError);
   auto decoder = tiny_config();
   decoder["predict"]["decoder"] = "grammer";
-  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, decoder, data, dir.path, quiet()),
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(decoder), data, dir.path, quiet()),
                     Catch::Contains("predict.decoder") && Catch::Contains("grammer"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "pretrain"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "config.json"));
   // data that cannot be chosen on or scored: no validation loci (data.valid_percent = 0), no test loci
   const auto no_valid = GeneDataset::from_examples(named(synthetic_set(2, 1), "tr"), {}, named(synthetic_set(1, 3), "te"));
-  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, tiny_config(), no_valid, dir.path, quiet()),
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(tiny_config()), no_valid, dir.path, quiet()),
                     Catch::Contains("leaves no validation loci") && Catch::Contains("data.valid_percent"));
   const auto no_test = GeneDataset::from_examples(named(synthetic_set(2, 1), "tr"), named(synthetic_set(1, 2), "va"), {});
-  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, tiny_config(), no_test, dir.path, quiet()),
+  CHECK_THROWS_WITH(run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(tiny_config()), no_test, dir.path, quiet()),
                     Catch::Contains("no test loci"));
   CHECK_FALSE(std::filesystem::exists(dir.path / "config.json"));
   // and a good one can still claim the directory afterwards (checked without training: zero arms)
   auto good = tiny_config();
   good["arms"] = nlohmann::json::array();
-  run_gene_compare<TinyEncoder<float>>(ctx, good, data, dir.path, quiet());
+  run_gene_compare<TinyEncoder<float>>(ctx, gene_experiment_config(good), data, dir.path, quiet());
   CHECK(nlohmann::json::parse(read_text(dir.path / "config.json")) == good);
 }
 

@@ -41,7 +41,7 @@ TEST_CASE("multilabel pipeline (SYNTHETIC data): pretrain, SPT fine-tune loads t
   std::filesystem::remove_all(dir);
   CpuContext ctx(2);
   const nlohmann::json cfg = tiny_cpg_config();
-  const MultilabelDataset data = load_multilabel_data(cfg);
+  const MultilabelDataset data = load_multilabel_data(multilabel_experiment_config(cfg));
   REQUIRE(data.synthetic);
   CHECK(data.source.find("SYNTHETIC") != std::string::npos);
   CHECK(data.train.size() == 48);
@@ -52,7 +52,7 @@ TEST_CASE("multilabel pipeline (SYNTHETIC data): pretrain, SPT fine-tune loads t
     REQUIRE(e.multilabels.size() == 7);
   }
 
-  const auto results = run_multilabel_compare<TinyEncoder<float>, 7>(ctx, cfg, data, dir, quiet());
+  const auto results = run_multilabel_compare<TinyEncoder<float>, 7>(ctx, multilabel_experiment_config(cfg), data, dir, quiet());
   CHECK(results.at("data").at("synthetic").get<bool>());
   CHECK(results.at("data").at("source").get<std::string>().find("SYNTHETIC") != std::string::npos);
   for (const char* arm : {"scratch", "spt", "scratch_finetune_budget"}) {
@@ -95,17 +95,17 @@ TEST_CASE("multilabel compare: a bad configuration is refused before the output 
   std::filesystem::remove_all(dir);
   CpuContext ctx(1);
   const nlohmann::json base = tiny_cpg_config();
-  const MultilabelDataset data = load_multilabel_data(base);
+  const MultilabelDataset data = load_multilabel_data(multilabel_experiment_config(base));
   auto arm = base;
   arm["arms"] = {"spt", "sptt"};
-  CHECK_THROWS_WITH((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, arm, data, dir, quiet())),
+  CHECK_THROWS_WITH((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, multilabel_experiment_config(arm), data, dir, quiet())),
                     Catch::Contains("'sptt'"));
   auto frac = base;
   frac["data"]["train_fraction"] = 0.0;
-  CHECK_THROWS_AS((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, frac, data, dir, quiet())), ConfigError);
+  CHECK_THROWS_AS((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, multilabel_experiment_config(frac), data, dir, quiet())), ConfigError);
   auto stage = base;
   stage["pretrain"]["weight_decay"] = -1.0;
-  CHECK_THROWS_AS((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, stage, data, dir, quiet())), ConfigError);
+  CHECK_THROWS_AS((run_multilabel_compare<TinyEncoder<float>, 7>(ctx, multilabel_experiment_config(stage), data, dir, quiet())), ConfigError);
   CHECK_FALSE(std::filesystem::exists(dir / "config.json"));
   std::filesystem::remove_all(dir);
 }
@@ -116,7 +116,7 @@ TEST_CASE("multilabel evaluation: mean AUROC leaves out undefined labels and nam
   cfg["data"]["synthetic"]["train"] = 4;
   cfg["data"]["synthetic"]["valid"] = 4;
   cfg["data"]["synthetic"]["test"] = 4;
-  MultilabelDataset data = load_multilabel_data(cfg);
+  MultilabelDataset data = load_multilabel_data(multilabel_experiment_config(cfg));
   for (auto& e : data.valid) e.multilabels[3] = 0;  // label 3: no positive in this split
   data.valid[0].multilabels[0] = 1;                  // label 0: both classes
   data.valid[1].multilabels[0] = 0;
@@ -144,7 +144,7 @@ TEST_CASE("multilabel synthetic data: 125 labels derived from the motifs that fi
   s["valid"] = 5;
   s["test"] = 5;
   s["label_noise"] = 0.0;
-  const MultilabelDataset d = make_synthetic_multilabel(125, s);
+  const MultilabelDataset d = make_synthetic_multilabel(125, multilabel_synthetic_config(s));
   REQUIRE(d.train.size() == 20);
   const int g = 512 / (2 * 1 * (8 + 1));  // 28 motif labels fit
   CHECK(d.source.find(fmt::format("from {} planted motifs", g)) != std::string::npos);
@@ -153,7 +153,7 @@ TEST_CASE("multilabel synthetic data: 125 labels derived from the motifs that fi
     for (int k = g; k < 125; ++k) REQUIRE(e.multilabels[k] == e.multilabels[k % g]);
   }
   // same configuration, same data
-  const MultilabelDataset d2 = make_synthetic_multilabel(125, s);
+  const MultilabelDataset d2 = make_synthetic_multilabel(125, multilabel_synthetic_config(s));
   CHECK(d2.train[3].tokens == d.train[3].tokens);
   CHECK(d2.test[1].multilabels == d.test[1].multilabels);
 }
@@ -178,7 +178,7 @@ TEST_CASE("multilabel data: BEND BED + FASTA (strand, multi-hot labels, split fr
   nlohmann::json cfg = default_multilabel_config("cpg_methylation");
   cfg["data"]["bed"] = (dir / "task.bed").string();
   cfg["data"]["fasta"] = (dir / "genome.fa").string();
-  const MultilabelDataset d = load_multilabel_data(cfg);
+  const MultilabelDataset d = load_multilabel_data(multilabel_experiment_config(cfg));
   CHECK_FALSE(d.synthetic);
   CHECK(d.source.find("SYNTHETIC") == std::string::npos);
   REQUIRE(d.train.size() == 2);
@@ -199,7 +199,7 @@ TEST_CASE("multilabel data: BEND BED + FASTA (strand, multi-hot labels, split fr
 
   SECTION("read_strand off keeps the + strand") {
     cfg["data"]["read_strand"] = false;
-    const MultilabelDataset p = load_multilabel_data(cfg);
+    const MultilabelDataset p = load_multilabel_data(multilabel_experiment_config(cfg));
     CHECK(tokens::decode(p.train[1].tokens) == "AACCGG");
   }
   SECTION("a label index >= K is an error naming the file") {
@@ -207,18 +207,18 @@ TEST_CASE("multilabel data: BEND BED + FASTA (strand, multi-hot labels, split fr
     bed << "chromosome\tstart\tend\tstrand\tlabel\tsplit\nchr1\t0\t6\t+\t7\ttrain\nchr1\t0\t6\t+\t1\ttest\n";
     bed.close();
     cfg["data"]["bed"] = (dir / "bad.bed").string();
-    CHECK_THROWS_WITH(load_multilabel_data(cfg), Catch::Contains("bad.bed") && Catch::Contains("out of range"));
+    CHECK_THROWS_WITH(load_multilabel_data(multilabel_experiment_config(cfg)), Catch::Contains("bad.bed") && Catch::Contains("out of range"));
   }
   SECTION("unknown split names are an error listing the splits found") {
     std::ofstream bed(dir / "folds.bed");
     bed << "chromosome\tstart\tend\tstrand\tlabel\tsplit\nchr1\t0\t6\t+\t1\tfold1\n";
     bed.close();
     cfg["data"]["bed"] = (dir / "folds.bed").string();
-    CHECK_THROWS_WITH(load_multilabel_data(cfg), Catch::Contains("fold1"));
+    CHECK_THROWS_WITH(load_multilabel_data(multilabel_experiment_config(cfg)), Catch::Contains("fold1"));
   }
   SECTION("bed without fasta is a configuration error") {
     cfg["data"]["fasta"] = "";
-    CHECK_THROWS_AS(load_multilabel_data(cfg), ConfigError);
+    CHECK_THROWS_AS(load_multilabel_data(multilabel_experiment_config(cfg)), ConfigError);
   }
   std::filesystem::remove_all(dir);
 }
@@ -226,7 +226,7 @@ TEST_CASE("multilabel data: BEND BED + FASTA (strand, multi-hot labels, split fr
 TEST_CASE("multilabel data: train_fraction gives nested deterministic subsets", "[pipeline]") {
   nlohmann::json cfg = tiny_cpg_config();
   cfg["data"]["synthetic"]["train"] = 400;
-  const MultilabelDataset d = load_multilabel_data(cfg);
+  const MultilabelDataset d = load_multilabel_data(multilabel_experiment_config(cfg));
   const auto f10 = multilabel_train_subset(d, 0.1), f25 = multilabel_train_subset(d, 0.25),
              all = multilabel_train_subset(d, 1.0);
   CHECK(all.size() == 400);

@@ -32,7 +32,7 @@ TEST_CASE("sample efficiency (SYNTHETIC data): shared pretraining, nested subset
                                                named(synthetic_set(6, 3), "te"));
   const ProgressOptions quiet = quiet_progress();
   const auto cfg = tiny_config();
-  const auto r = run_gene_sample_efficiency<TinyEncoder<float>>(ctx, cfg, data, dir, quiet);
+  const auto r = run_gene_sample_efficiency<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir, quiet);
 
   REQUIRE(r.at("fractions").size() == 2);
   const auto& half = r["fractions"][0];
@@ -88,11 +88,11 @@ TEST_CASE("sample efficiency (SYNTHETIC data): shared pretraining, nested subset
   CHECK(std::distance(std::sregex_iterator(svg.begin(), svg.end(), poly), std::sregex_iterator()) == 2);
 
   // the same configuration resumes to the same figures; another one is refused
-  const auto again = run_gene_sample_efficiency<TinyEncoder<float>>(ctx, cfg, data, dir, quiet);
+  const auto again = run_gene_sample_efficiency<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir, quiet);
   CHECK(again["fractions"] == r["fractions"]);
   auto other = cfg;
   other["finetune"]["steps"] = 5;
-  CHECK_THROWS_WITH(run_gene_sample_efficiency<TinyEncoder<float>>(ctx, other, data, dir, quiet),
+  CHECK_THROWS_WITH(run_gene_sample_efficiency<TinyEncoder<float>>(ctx, gene_experiment_config(other), data, dir, quiet),
                     Catch::Contains("different configuration"));
   std::filesystem::remove_all(dir);
 }
@@ -115,7 +115,7 @@ TEST_CASE("sample efficiency: fractions are checked before any training", "[pipe
   const auto data = GeneDataset::from_examples(named(synthetic_set(2, 1), "tr"), named(synthetic_set(1, 2), "va"),
                                                named(synthetic_set(1, 3), "te"));
   cfg["sample_efficiency"]["fractions"] = {1e-6, 1.0};
-  CHECK_THROWS_WITH(run_gene_sample_efficiency<TinyEncoder<float>>(ctx, cfg, data, dir),
+  CHECK_THROWS_WITH(run_gene_sample_efficiency<TinyEncoder<float>>(ctx, gene_experiment_config(cfg), data, dir),
                     Catch::Contains("leaves none of the 2 training loci"));
   CHECK_FALSE(std::filesystem::exists(dir));
 }
