@@ -121,7 +121,7 @@ TEST_CASE("Reduction: mean of nothing is 0, not NaN", "[losses][reduction]") {
   }
 }
 
-TEST_CASE("Reduction: mean_sequences is the CRF's; per-element losses reject it", "[losses][reduction]") {
+TEST_CASE("Reduction: mean_sequences is the CRF's, per-element losses reject it", "[losses][reduction]") {
   CHECK(reduction_name(Reduction::mean) == "mean");
   CHECK(reduction_name(Reduction::sum) == "sum");
   CHECK(reduction_name(Reduction::mean_sequences) == "mean_sequences");
