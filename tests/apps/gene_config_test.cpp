@@ -100,7 +100,7 @@ TEST_CASE("gene_seed_config and with_train_fraction keep the typed settings and 
   CHECK_THAT(error_of([&] { gene_seed_count(gene_experiment_config(j)); }), Catch::Contains("1..1000"));
 }
 
-TEST_CASE("multilabel_experiment_config: the task's defaults typed; a wrong label count refused", "[apps][gene_config]") {
+TEST_CASE("multilabel_experiment_config: the task's defaults typed, a wrong label count refused", "[apps][gene_config]") {
   nlohmann::json j = default_multilabel_config("cpg_methylation");
   apply_override(j, "data.max_sequences.valid=40");
   apply_override(j, "data.synthetic.seed=11");
