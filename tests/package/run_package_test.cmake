@@ -1,5 +1,7 @@
-# Install nucleo into a temporary prefix, then configure, build and run a consumer that uses
-# find_package(nucleo). Arguments: -DSRC=<nucleo source> -DWORK=<scratch dir> -DGEN=<generator>
+# A consumer project builds and runs against nucleo. Arguments: -DSRC=<nucleo source>
+# -DWORK=<scratch dir> -DGEN=<generator> -DMODE=install|subdir
+#   install  install nucleo into a temporary prefix, then the consumer uses find_package(nucleo)
+#   subdir   the consumer adds nucleo's source tree with add_subdirectory() (no install)
 file(REMOVE_RECURSE ${WORK})
 file(MAKE_DIRECTORY ${WORK})
 function(run)
@@ -8,6 +10,13 @@ function(run)
     message(FATAL_ERROR "command failed (${rc}): ${ARGN}\n${out}\n${err}")
   endif()
 endfunction()
+if(MODE STREQUAL "subdir")
+  run(${CMAKE_COMMAND} -S ${SRC}/tests/package/subdir_consumer -B ${WORK}/consumer -G ${GEN} -DNUCLEO_SRC=${SRC})
+  run(${CMAKE_COMMAND} --build ${WORK}/consumer)
+  run(${WORK}/consumer/consumer)
+  message(STATUS "package test: add_subdirectory(nucleo) and consumer build passed")
+  return()
+endif()
 run(${CMAKE_COMMAND} -S ${SRC} -B ${WORK}/build -G ${GEN} -DNUCLEO_BUILD_TESTS=OFF
     -DNUCLEO_BUILD_EXAMPLES=OFF -DNUCLEO_BUILD_BENCH=OFF -DCMAKE_INSTALL_PREFIX=${WORK}/prefix)
 run(${CMAKE_COMMAND} --install ${WORK}/build)
