@@ -2,21 +2,16 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/allowed_set.hpp"
+
 #include <set>
 #include <utility>
 #include <vector>
 
 using namespace nucleo;
+using nucleo::testing::allowed_set;
 
 namespace {
-std::set<std::pair<int, int>> allowed_set(const CrfConstraints& c) {
-  std::set<std::pair<int, int>> s;
-  for (int i = 0; i < c.num_tags(); ++i)
-    for (int j = 0; j < c.num_tags(); ++j)
-      if (c.allowed(i, j)) s.insert({i, j});
-  return s;
-}
-
 // BEND-style labels of a toy region, genomic order: noncoding, a + strand gene with a 5' UTR exon,
 // a UTR intron, two CDS exons, then a - strand gene (CDS exon, intron, CDS exon), noncoding.
 std::vector<int> toy_gene_labels() {

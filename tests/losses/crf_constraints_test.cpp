@@ -2,21 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include "support/allowed_set.hpp"
+
 #include <set>
 #include <utility>
 
 using namespace nucleo;
-
-namespace {
-std::set<std::pair<int, int>> allowed_set(const CrfConstraints& c) {
-  std::set<std::pair<int, int>> s;
-  for (int i = 0; i < c.num_tags(); ++i)
-    for (int j = 0; j < c.num_tags(); ++j)
-      if (c.allowed(i, j)) s.insert({i, j});
-  return s;
-}
-
-}  // namespace
+using nucleo::testing::allowed_set;
 
 TEST_CASE("CrfConstraints: from_labels allows exactly the observed transitions", "[losses][crf_constraints]") {
   Labels y(3, 8);
