@@ -32,9 +32,9 @@
 /// the end (an error leaves no partial output and removes the temporaries); temporaries left by a
 /// process that no longer runs (SIGKILL) are removed at the next start.
 ///
-/// GFF3: data/gff3_writer.hpp (genes/mRNA/CDS, phases, mean-confidence scores); gene numbers run
+/// GFF3: genes/gff3_writer.hpp (genes/mRNA/CDS, phases, mean-confidence scores); gene numbers run
 /// across the whole file. TSV: "name<TAB>sequence<TAB>labels" lines, the format of
-/// write_label_tsv/read_label_tsv (data/gene_dataset.hpp), written record by record.
+/// write_label_tsv/read_label_tsv (genes/gene_dataset.hpp), written record by record.
 #include "nucleo/core/context.hpp"
 #include "nucleo/core/error.hpp"
 #include "nucleo/data/fasta.hpp"

@@ -15,7 +15,7 @@
 ///   - with CRF: Viterbi path over the whole sequence, confidence = the posterior marginal of the
 ///     chosen class (forward-backward);
 ///   - with `decoder = GeneDecoder::grammar`: the best path that is also a gene structure of the
-///     sequence (losses/gene_grammar_decoder.hpp: start/stop codons, frame, splice dinucleotides,
+///     sequence (genes/gene_grammar_decoder.hpp: start/stop codons, frame, splice dinucleotides,
 ///     no in-frame stop), scored by the CRF (or, without CRF, by the log-softmax of the head);
 ///     confidence as above, of the class the grammar chose;
 ///   - with `tie_intron_strands`: intron+ and intron- are scored alike before decoding (their
@@ -325,7 +325,7 @@ class GeneModel {
 };
 
 /// A gene-finding evaluation pooled over loci: confusion matrices and exon/gene/splice-site counts
-/// (metrics/gene_structure_score.hpp), over all loci and over the loci up to `short_max` nt (the
+/// (genes/gene_structure_score.hpp), over all loci and over the loci up to `short_max` nt (the
 /// paper's BEND loci are 1,433-14,000 nt; the fly set has longer ones).
 struct GeneEvaluation {
   ConfusionMatrix all{gene_class_count};

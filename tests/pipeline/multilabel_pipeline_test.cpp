@@ -1,4 +1,4 @@
-// Multilabel pipeline wiring (train/finetune_multilabel.hpp, train/multilabel_experiment.hpp) on
+// Multilabel pipeline wiring (apps/nucleo_apps/finetune_multilabel.hpp, multilabel_experiment.hpp) on
 // SYNTHETIC data with TinyEncoder and K = 7, a few steps; and the BEND BED + FASTA data path on
 // files written to a temp dir.
 #include "nucleo_apps/multilabel_experiment.hpp"
