@@ -4,8 +4,9 @@
 ///
 ///   AnnotateSummary s = annotate_fasta(ctx, "best.ckpt", "genome.fa.gz", "genes.gff3", "labels.tsv", opts);
 ///
-/// Checkpoint (`inspect_gene_checkpoint`): the header's model type must be "GeneModel" or
-/// "GeneModel+CRF" (an MLM checkpoint is refused: "this is a pretraining checkpoint; fine-tune it
+/// Checkpoint (`inspect_gene_checkpoint`): the header's model type must be "GeneModel",
+/// "GeneModel+CRF" or "GeneModel+GrammarCRF" (the gene grammar CRF, config "grammar_crf"; it is the
+/// model's own decoder and needs no setting) (an MLM checkpoint is refused: "this is a pretraining checkpoint; fine-tune it
 /// first"); its config gives the encoder size ("model": tiny | small | medium | large | paper,
 /// model_zoo.hpp) and the head activation ("head_activation": gelu | relu, default gelu). The CRF's
 /// constraint set is read from config "crf_constraints" ({"transitions": [[from, to], ...],
@@ -74,10 +75,12 @@ namespace nucleo::apps {
 
 /// What a gene-model checkpoint holds (header only).
 struct GeneCheckpointInfo {
-  std::string model_type;  ///< "GeneModel" or "GeneModel+CRF"
+  std::string model_type;  ///< "GeneModel", "GeneModel+CRF" or "GeneModel+GrammarCRF"
   std::string size;        ///< encoder size name (model_zoo.hpp)
   Activation head_activation = Activation::gelu;
   bool crf = false;
+  std::optional<GeneGrammarCrfOptions> grammar_crf;  ///< with "GeneModel+GrammarCRF"
+  EncoderOptions encoder;  ///< the dilation schedule (config "encoder"; BEND's when absent)
   CrfConstraints constraints = gene_structure_constraints();
   nlohmann::json header;
 };
@@ -95,9 +98,9 @@ inline GeneCheckpointInfo inspect_gene_checkpoint(const std::filesystem::path& p
     throw ConfigError(fmt::format("checkpoint {}: this is a pretraining checkpoint; fine-tune it first (it holds an "
                                   "'{}' model; a gene-finding fine-tune writes GeneModel or GeneModel+CRF checkpoints)",
                                   path.string(), mt));
-  if (mt != "GeneModel" && mt != "GeneModel+CRF")
+  if (mt != "GeneModel" && mt != "GeneModel+CRF" && mt != "GeneModel+GrammarCRF")
     throw ConfigError(fmt::format("checkpoint {}: holds a '{}' model; annotation needs a fine-tuned gene model "
-                                  "(GeneModel or GeneModel+CRF)",
+                                  "(GeneModel, GeneModel+CRF or GeneModel+GrammarCRF)",
                                   path.string(), mt));
   info.crf = mt == "GeneModel+CRF";
   const nlohmann::json cfg = h.contains("config") && h["config"].is_object() ? h["config"] : nlohmann::json::object();
@@ -114,6 +117,20 @@ inline GeneCheckpointInfo inspect_gene_checkpoint(const std::filesystem::path& p
   if (act == "gelu") info.head_activation = Activation::gelu;
   else if (act == "relu") info.head_activation = Activation::relu;
   else throw ConfigError(fmt::format("checkpoint {}: head_activation '{}' (expected gelu or relu)", path.string(), act));
+  try {
+    info.encoder = encoder_options_from_config(cfg);
+  } catch (const ConfigError& e) {
+    throw ConfigError(fmt::format("checkpoint {}: {}", path.string(), e.what()));
+  }
+  if (mt == "GeneModel+GrammarCRF") {
+    if (!cfg.contains("grammar_crf"))
+      throw ConfigError(fmt::format("checkpoint {}: a GeneModel+GrammarCRF without its \"grammar_crf\" settings", path.string()));
+    try {
+      info.grammar_crf = grammar_crf_options_from_json(cfg["grammar_crf"]);
+    } catch (const ConfigError& e) {
+      throw ConfigError(fmt::format("checkpoint {}: {}", path.string(), e.what()));
+    }
+  }
   if (cfg.contains("crf_constraints")) {
     try {
       info.constraints = crf_constraints_from_json(cfg["crf_constraints"]);
@@ -357,23 +374,30 @@ inline AnnotateSummary annotate_fasta(CpuContext& ctx, const std::filesystem::pa
   const GeneCheckpointInfo info = inspect_gene_checkpoint(checkpoint);
   return with_encoder(info.size, [&]<class Enc>() {
     const bool crf = info.crf && o.use_crf;
-    GeneModel<Enc> model(crf, info.head_activation, info.constraints);
+    if (info.grammar_crf && o.predict.decoder == GeneDecoder::grammar)
+      throw ConfigError(fmt::format("checkpoint {}: a model with the gene grammar CRF decodes with it; the separate "
+                                    "grammar decoder (--decoder grammar) does not apply", checkpoint.string()));
+    const bool grammar = info.grammar_crf && o.use_crf;
+    const EncoderOptions enc = info.encoder;
+    GeneModel<Enc> model = grammar ? GeneModel<Enc>(*info.grammar_crf, info.head_activation, enc)
+                                   : GeneModel<Enc>(crf, info.head_activation, info.constraints, enc);
     LoadOptions lo;
     lo.model_type = info.model_type;
-    lo.strict = crf == info.crf;
+    lo.strict = crf == info.crf && grammar == info.grammar_crf.has_value();
     const LoadReport rep = load_checkpoint(checkpoint, model, lo);
     if (!lo.strict) {  // the CRF left out: strict except for the "crf.*" tensors
       std::vector<std::string> unused;
       for (const auto& n : rep.unused)
-        if (n.rfind("crf.", 0) != 0) unused.push_back(n);
+        if (n.rfind("crf.", 0) != 0 && n.rfind("grammar_crf.", 0) != 0) unused.push_back(n);
       if (!rep.missing.empty() || !unused.empty())
         throw ShapeError(fmt::format("checkpoint {}: does not match a '{}' gene model ({})", checkpoint.string(),
                                      info.size, rep.summary()));
     }
     AnnotateOptions oo = o;
-    std::string decoder = o.predict.decoder == GeneDecoder::grammar
+    std::string decoder = grammar ? "gene grammar CRF Viterbi"
+                          : o.predict.decoder == GeneDecoder::grammar
                               ? (crf ? "gene-grammar Viterbi on the CRF" : "gene-grammar Viterbi on the head")
-                              : (crf ? "CRF Viterbi" : (info.crf ? "argmax, CRF not used" : "argmax"));
+                              : (crf ? "CRF Viterbi" : (info.crf || info.grammar_crf ? "argmax, CRF not used" : "argmax"));
     if (o.predict.decoder == GeneDecoder::grammar) {  // the decoder's knobs, so that the file says how it was made
       const auto& g = o.predict.grammar;
       if (g.gene_penalty > 0) decoder += fmt::format(", gene_penalty {}", g.gene_penalty);

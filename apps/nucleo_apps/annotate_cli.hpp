@@ -49,7 +49,7 @@ inline int annotate_main(int argc, const char** argv) {
   return run_program(errors, [&] {
     ArgParser p("nucleo-annotate",
                 "Predict gene models (GFF3) for every sequence of a FASTA file with a fine-tuned gene-finding "
-                "checkpoint (GeneModel or GeneModel+CRF).");
+                "checkpoint (GeneModel, GeneModel+CRF or GeneModel+GrammarCRF).");
     p.option("--checkpoint", "fine-tuned gene-finding checkpoint", std::nullopt, "CKPT")
         .option("--fasta", "genome or sequences to annotate (FASTA, plain or gzip)", std::nullopt, "IN.fa")
         .option("--out", "GFF3 output (gene, mRNA, CDS features)", std::nullopt, "OUT.gff3")
@@ -129,7 +129,9 @@ inline int annotate_main(int argc, const char** argv) {
     const bool tty = ::isatty(::fileno(stderr));
     if (!quiet)
       std::fprintf(stderr, "nucleo-annotate: model %s (%s, head %s) from %s\n", info.size.c_str(),
-                   info.crf ? (o.use_crf ? "CRF" : "CRF not used") : "no CRF",
+                   info.grammar_crf ? (o.use_crf ? "gene grammar CRF" : "gene grammar CRF not used")
+                   : info.crf   ? (o.use_crf ? "CRF" : "CRF not used")
+                                : "no CRF",
                    std::string(activation_name(info.head_activation)).c_str(), ckpt.string().c_str());
 
     double last = -1e300;

@@ -2,8 +2,8 @@
 /// The equal-compute budget of an experiment's arms, shared by the gene-finding and multilabel
 /// compares. With P pretraining and F fine-tuning steps:
 ///
-///   spt, spt_crf              fine-tune F steps from the SPT encoder: P + F steps in all
-///   scratch, scratch_crf      fine-tune P + F steps from scratch: equal compute with the spt arms
+///   spt, spt_crf, spt_grammar_crf            fine-tune F steps from the SPT encoder: P + F in all
+///   scratch, scratch_crf, scratch_grammar_crf fine-tune P + F steps from scratch: equal compute
 ///   scratch_finetune_budget   fine-tune F steps from scratch: the fine-tuning budget alone
 ///
 /// One MLM step and one fine-tuning step push the same batch shape through the same encoder, so
@@ -27,8 +27,9 @@ struct ArmBudget {
 
 /// The budget of `arm` given the configured pretraining and fine-tuning steps.
 inline ArmBudget arm_budget(std::string_view arm, std::int64_t pretrain_steps, std::int64_t finetune_steps) {
-  if (arm == "spt" || arm == "spt_crf") return {true, finetune_steps, pretrain_steps};
-  if (arm == "scratch" || arm == "scratch_crf") return {false, finetune_steps + pretrain_steps, 0};
+  if (arm == "spt" || arm == "spt_crf" || arm == "spt_grammar_crf") return {true, finetune_steps, pretrain_steps};
+  if (arm == "scratch" || arm == "scratch_crf" || arm == "scratch_grammar_crf")
+    return {false, finetune_steps + pretrain_steps, 0};
   return {false, finetune_steps, 0};
 }
 

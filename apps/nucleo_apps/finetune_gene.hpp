@@ -2,7 +2,8 @@
 /// `finetune_gene<Encoder>`: gene finding (BEND's 9 classes per nucleotide), from scratch or from an
 /// SPT checkpoint, with or without a linear-chain CRF.
 ///
-///   model   GeneModel<Encoder> (encoder + TokenClassifier; + LinearChainCRF<9> with `crf`)
+///   model   GeneModel<Encoder> (encoder + TokenClassifier; + LinearChainCRF<9> with `crf`, or +
+///           GeneGrammarCrf with `grammar_crf`)
 ///   init    `init_checkpoint` given: its "0.*" tensors (the encoder of an MlmNet) are loaded by name,
 ///           the head (and CRF) start fresh; the load report is kept in the result. Otherwise
 ///           everything starts from the seeded initialisation (the scratch arm).
@@ -14,6 +15,12 @@
 ///           term keeps the emissions informative per nucleotide from the first step: with the NLL
 ///           alone the count-initialised transitions explain most of a locus and short runs decode
 ///           to all-noncoding for many steps (seen on the fly set at 20 steps: MCC 0).
+///   grammar with `grammar_crf`: the gene grammar CRF's NLL over its lattice (frames, codons, splice
+///           sites, length chains) plus `crf_ce_weight` x the cross-entropy; its edge scores start
+///           from the training labels' mean run lengths (init_lengths) and are learned with the
+///           network. It is the model's decoder: no decoder grid is scanned for it. Training crops
+///           whose labels no grammar path fits are left out of the CRF term (counted in the
+///           summary as "grammar_unfit_crops").
 ///   select  checkpoints: pooled 9-class MCC on the validation loci after every epoch (whole loci by
 ///           sliding windows; Viterbi with the CRF), as BEND; the best checkpoint is kept
 ///   decoder the best checkpoint is then decoded under each setting of `decoder_grid` (compare's
@@ -50,6 +57,8 @@ namespace nucleo::apps {
 struct GeneFinetuneOptions {
   StageConfig stage{};
   bool crf = false;
+  /// The gene grammar CRF instead (exclusive with `crf`).
+  std::optional<GeneGrammarCrfOptions> grammar_crf{};
   double crf_ce_weight = 1.0;  ///< weight of the cross-entropy added to the CRF's NLL (0 = NLL alone)
   std::optional<std::filesystem::path> init_checkpoint{};  ///< SPT encoder; none = scratch
   Activation head_activation = Activation::gelu;
@@ -98,6 +107,20 @@ void init_crf_from_counts(LinearChainCRF<K, S>& crf, std::span<const GeneExample
   });
 }
 
+/// An SPT checkpoint's encoder must have the run's dilation schedule (config "encoder"): the weights
+/// fit any schedule, so a mismatch would load silently. ConfigError naming both.
+inline void check_init_encoder(const std::filesystem::path& init, const nlohmann::json& config) {
+  const nlohmann::json h = read_checkpoint_header(init);
+  const EncoderOptions pre = encoder_options_from_config(h.value("config", nlohmann::json::object()));
+  const EncoderOptions run = encoder_options_from_config(config);
+  if (pre.dilation_cycle != run.dilation_cycle || pre.dilation_growth != run.dilation_growth ||
+      pre.max_dilation != run.max_dilation)
+    throw ConfigError(fmt::format("{}: its encoder has the dilation schedule cycle {} growth {} max {}, this run "
+                                  "cycle {} growth {} max {} (config \"encoder\")",
+                                  init.string(), pre.dilation_cycle, pre.dilation_growth, pre.max_dilation,
+                                  run.dilation_cycle, run.dilation_growth, run.max_dilation));
+}
+
 template <class Encoder>
 StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, std::span<const GeneExample> valid,
                           std::span<const GeneExample> test, const GeneFinetuneOptions& opt,
@@ -119,22 +142,40 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
       constraints |= CrfConstraints::from_labels(one, gene_class_count);
     }
   }
-  GeneModel<Encoder> model(opt.crf, opt.head_activation, constraints);
+  NUCLEO_CHECK_CONFIG(!(opt.crf && opt.grammar_crf), "finetune_gene: choose the chain CRF or the grammar CRF, not both");
+  const EncoderOptions enc = encoder_options_from_config(config);
+  GeneModel<Encoder> model = opt.grammar_crf ? GeneModel<Encoder>(*opt.grammar_crf, opt.head_activation, enc)
+                                             : GeneModel<Encoder>(opt.crf, opt.head_activation, constraints, enc);
   {
     Rng rng(stage.seed, 202);
     model.init(rng);
   }
   if (opt.crf) init_crf_from_counts(model.crf(), train);
+  if (opt.grammar_crf) {
+    std::vector<std::vector<std::int8_t>> tracks;
+    for (const GeneExample& g : train) tracks.push_back(g.labels);
+    model.grammar_crf().init_lengths(GeneRunLengths::from_labels(tracks));
+  }
   nlohmann::json load_report = nullptr;
-  if (opt.init_checkpoint) load_report = load_pretrained_encoder(*opt.init_checkpoint, model);
+  if (opt.init_checkpoint) {
+    check_init_encoder(*opt.init_checkpoint, config);
+    load_report = load_pretrained_encoder(*opt.init_checkpoint, model);
+  }
 
   StageTraining<S> training(stage, train_ex);
   CrossEntropy<S> ce;
   Tensor3<S> dce;
+  Index unfit_crops = 0;
   TrainTask task = training.task(model, [&](CpuContext& c, const Batch& b, const Tensor3<S>& logits,
                                             Tensor3<S>& dlogits) -> double {
-    if (!opt.crf) return ce.value_and_grad(c, logits, b.labels, dlogits);
-    double l = model.crf().value_and_grad(c, logits, b.labels, dlogits);
+    if (!opt.crf && !opt.grammar_crf) return ce.value_and_grad(c, logits, b.labels, dlogits);
+    double l = 0;
+    if (opt.grammar_crf) {
+      l = model.grammar_crf().value_and_grad(c, b.tokens, logits, b.labels, dlogits);
+      unfit_crops += model.grammar_crf().unfit();
+    } else {
+      l = model.crf().value_and_grad(c, logits, b.labels, dlogits);
+    }
     if (opt.crf_ce_weight > 0) {
       l += opt.crf_ce_weight * ce.value_and_grad(c, logits, b.labels, dce);
       const auto w = static_cast<S>(opt.crf_ce_weight);
@@ -153,12 +194,14 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
     return r;
   };
 
-  const std::string model_type = std::string(opt.crf ? "GeneModel+CRF" : "GeneModel");
+  const std::string model_type = std::string(opt.grammar_crf ? "GeneModel+GrammarCRF" : opt.crf ? "GeneModel+CRF" : "GeneModel");
   nlohmann::json ckpt_config = config;  // the checkpoint says how to rebuild the model (nucleo-annotate)
   if (opt.crf) ckpt_config["crf_constraints"] = crf_constraints_to_json(constraints);
+  if (opt.grammar_crf) ckpt_config["grammar_crf"] = grammar_crf_options_json(*opt.grammar_crf);
   TrainerOptions to = stage_trainer_options(stage, training.batcher.batches_per_epoch(), run_dir, "mcc", model_type, ckpt_config);
   to.progress = opt.progress;
-  to.title = fmt::format("gene finding: {}{}", opt.init_checkpoint ? "SPT" : "scratch", opt.crf ? " + CRF" : "");
+  to.title = fmt::format("gene finding: {}{}", opt.init_checkpoint ? "SPT" : "scratch",
+                         opt.grammar_crf ? " + grammar CRF" : opt.crf ? " + CRF" : "");
   to.test_at_end = false;  // scored below, once, with the decoder the validation loci choose
   Trainer trainer(model, training.optimizer, to);
   StageResult r;
@@ -167,6 +210,7 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
   if (std::filesystem::exists(r.best_checkpoint)) load_checkpoint(r.best_checkpoint, model);
   r.summary = {{"stage", "finetune_gene"},
                {"crf", opt.crf},
+               {"grammar_crf", opt.grammar_crf ? grammar_crf_options_json(*opt.grammar_crf) : nlohmann::json()},
                {"init", opt.init_checkpoint ? "spt" : "scratch"},
                {"steps", r.train.steps},
                {"best_epoch", r.train.best_epoch},
@@ -174,10 +218,21 @@ StageResult finetune_gene(CpuContext& ctx, std::span<const GeneExample> train, s
                {"checkpoint", r.best_checkpoint.string()},
                {"encoder_load", load_report}};
   r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (opt.grammar_crf) {
+    r.summary["grammar_unfit_crops"] = unfit_crops;
+    r.summary["grammar_crf_learned"] = model.grammar_crf().to_json();
+  }
   r.summary["seconds"] = r.seconds;  // training (with the per-epoch validation), before the scoring below
 
-  const std::vector<GenePredictOptions> grid =
+  std::vector<GenePredictOptions> grid =
       opt.decoder_grid.empty() ? std::vector<GenePredictOptions>{opt.predict} : opt.decoder_grid;
+  if (opt.grammar_crf) {  // the model is its own decoder: one setting, the model's
+    GenePredictOptions p = opt.predict;
+    p.decoder = GeneDecoder::model;
+    p.grammar = {};
+    p.tie_intron_strands = false;
+    grid = {p};
+  }
   fmt::print(stderr, "decoder: choosing among {} settings on the {} validation loci\n", grid.size(), valid.size());
   nlohmann::json sel = select_gene_decoder(ctx, model, valid, test, grid, test_evaluation);
   if (sel.contains("test")) {

@@ -34,6 +34,7 @@ inline nlohmann::json default_gene_config() {
   j["task"] = "gene_finding";
   j["description"] = "";
   j["model"] = "small";
+  j["encoder"] = {{"dilation_cycle", 6}, {"dilation_growth", 2}, {"max_dilation", 32}};  // BEND's schedule
   j["threads"] = 0;
   j["seeds"] = 1;  // replicates of the whole compare (stage seeds + 0, 1, ...)
   // genome context: the genome the loci were cut from ("" = the fly genome for the default data)
@@ -44,6 +45,7 @@ inline nlohmann::json default_gene_config() {
   j["mask"] = {{"p", 0.15}, {"mask_fraction", 0.8}, {"random_fraction", 0.1}};
   j["head_activation"] = "gelu";
   j["crf_ce_weight"] = 1.0;
+  j["grammar_crf"] = grammar_crf_options_json(GeneGrammarCrfOptions{});  // the *_grammar_crf arms
   j["predict"] = {{"window", 8192}, {"overlap", 1024}, {"batch_size", 4}, {"decoder", "model"}, {"tie_intron_strands", false}, {"noncoding_ends", true}, {"gene_penalty", 0.0}, {"one_gene_per_record", false}, {"deep_intron_penalty", nullptr},
                   // compare: the decoder settings scanned per arm, chosen by valid MCC (decoder_grid_from_config)
                   {"select", {{"enabled", true},
@@ -56,7 +58,8 @@ inline nlohmann::json default_gene_config() {
 }
 
 inline const std::vector<std::string>& gene_arm_names() {
-  static const std::vector<std::string> names = {"scratch", "scratch_crf", "spt", "spt_crf", "scratch_finetune_budget"};
+  static const std::vector<std::string> names = {"scratch", "scratch_crf", "spt", "spt_crf", "scratch_finetune_budget",
+                                                 "spt_grammar_crf", "scratch_grammar_crf"};
   return names;
 }
 
@@ -159,6 +162,7 @@ struct GeneExperimentConfig {
   MlmMaskingOptions masking;        ///< the seed comes from the stage
   Activation head_activation = Activation::gelu;
   double crf_ce_weight = 1.0;
+  GeneGrammarCrfOptions grammar_crf;               ///< the *_grammar_crf arms' CRF
   GenePredictOptions predict;                      ///< predict.*
   std::vector<GenePredictOptions> decoder_grid;    ///< predict.select (empty: off)
   std::vector<std::string> arms;                   ///< checked against gene_arm_names()
@@ -204,6 +208,9 @@ inline GeneExperimentConfig gene_experiment_config(nlohmann::json cfg, const std
   g.masking = setting("mask", [&] { return masking_from_config(cfg); });
   g.head_activation = setting("head_activation", [&] { return activation_from_config(cfg); });
   g.crf_ce_weight = setting("crf_ce_weight", [&] { return cfg.at("crf_ce_weight").get<double>(); });
+  setting("encoder", [&] { return encoder_options_from_config(cfg); });  // checked here, read where built
+  if (cfg.contains("grammar_crf"))  // configurations saved before the grammar CRF have none
+    g.grammar_crf = setting("grammar_crf", [&] { return grammar_crf_options_from_json(cfg.at("grammar_crf")); });
   g.predict = setting("predict", [&] { return predict_from_config(cfg); });
   g.decoder_grid = setting("predict.select", [&] { return decoder_grid_from_config(cfg); });
   g.arms = setting("arms", [&] { return arms_from_config(cfg, gene_arm_names()); });

@@ -9,6 +9,9 @@
 ///     scratch_crf              no pretraining, P + F fine-tuning steps with the CRF: equal compute
 ///                              with spt_crf, so that SPT's own effect with a CRF is measured
 ///     scratch_finetune_budget  no pretraining, F steps: the fine-tuning budget alone
+///     spt_grammar_crf          the pretrained encoder fine-tuned with the gene grammar CRF (F steps;
+///                              config "grammar_crf"); the CRF is its own decoder
+///     scratch_grammar_crf      the same from scratch, P + F steps: equal compute
 ///   One MLM step and one fine-tuning step process the same number of nucleotides through the
 ///   same encoder (the heads differ by a few percent of the FLOPs), so "equal compute" is counted
 ///   in optimizer steps over the same batch shape (docs/results.md).
@@ -70,6 +73,8 @@ inline std::string gene_arm_title(const std::string& arm) {
   if (arm == "scratch") return "scratch (equal compute)";
   if (arm == "scratch_crf") return "scratch + CRF (equal compute)";
   if (arm == "scratch_finetune_budget") return "scratch (fine-tuning budget)";
+  if (arm == "spt_grammar_crf") return "SPT + grammar CRF";
+  if (arm == "scratch_grammar_crf") return "scratch + grammar CRF (equal compute)";
   return arm;
 }
 
@@ -255,12 +260,14 @@ nlohmann::json run_gene_compare(CpuContext& ctx, const GeneExperimentConfig& cfg
     }
     GeneFinetuneOptions fo = gene_finetune_options(cfg, progress);
     fo.crf = arm == "spt_crf" || arm == "scratch_crf";
+    if (arm.ends_with("_grammar_crf")) fo.grammar_crf = cfg.grammar_crf;
     fo.genome = genome;
     const ArmBudget budget = arm_budget(arm, pre.steps, fin.steps);
     fo.stage.steps = budget.finetune_steps;
     if (budget.from_spt) fo.init_checkpoint = pretrained->best_checkpoint;
     fmt::print(stderr, "== arm {}: {} fine-tuning steps{}{}\n", arm, fo.stage.steps,
-               fo.init_checkpoint ? " from the SPT encoder" : " from scratch", fo.crf ? ", with the CRF" : "");
+               fo.init_checkpoint ? " from the SPT encoder" : " from scratch",
+               fo.grammar_crf ? ", with the grammar CRF" : fo.crf ? ", with the CRF" : "");
     GeneEvaluation test_ev;
     std::vector<GenePrediction> genome_pred;
     const StageResult r =

@@ -187,16 +187,20 @@ inline int cmd_finetune(int argc, const char** argv, const std::vector<std::stri
   add_experiment_options(p);
   p.optional_option("--init", "SPT checkpoint whose encoder (0.*) initialises the model", "CKPT")
       .flag("--scratch", "start from a random initialisation")
-      .flag("--crf", "train and decode with the linear-chain CRF");
+      .flag("--crf", "train and decode with the linear-chain CRF")
+      .flag("--grammar-crf", "train and decode with the gene grammar CRF (settings: grammar_crf.*)");
   if (parse_or_help(p, argc, argv)) return 0;
+  if (p.flag_set("--crf") && p.flag_set("--grammar-crf"))
+    throw ConfigError("finetune: give at most one of --crf and --grammar-crf");
   if (p.given("--init") == p.flag_set("--scratch"))
     throw ConfigError("finetune: give exactly one of --init CKPT or --scratch (see --help)");
   const GeneArgs c = gene_args(p, sets, "results/gene-finding/finetune");
   // Every setting is checked, and the data read, before --out is claimed: a refused run writes nothing.
   GeneFinetuneOptions fo = gene_finetune_options(c.cfg, progress_of(p));  // predict.select chooses, as in compare
   fo.crf = p.flag_set("--crf");
+  if (p.flag_set("--grammar-crf")) fo.grammar_crf = c.cfg.grammar_crf;
   if (auto init = p.find("--init")) {
-    read_checkpoint_header(*init);  // exists and is a whole checkpoint
+    check_init_encoder(*init, c.cfg.json);  // exists, is a whole checkpoint, has this run's encoder
     fo.init_checkpoint = *init;
   }
   CpuContext ctx(c.cfg.threads);
@@ -211,7 +215,8 @@ inline int cmd_finetune(int argc, const char** argv, const std::vector<std::stri
       {"command", "finetune"},
       {"init", fo.init_checkpoint ? nlohmann::json(std::filesystem::weakly_canonical(*fo.init_checkpoint).string())
                                   : nlohmann::json(nullptr)},
-      {"crf", fo.crf}};
+      {"crf", fo.crf},
+      {"grammar_crf", fo.grammar_crf.has_value()}};
   claim_output_dir(c.out, c.cfg.json, command);
   GeneEvaluation ev;
   std::vector<GenePrediction> genome_pred;
@@ -248,7 +253,7 @@ inline int cmd_evaluate(int argc, const char** argv, const std::vector<std::stri
   const std::filesystem::path ckpt = p.get("--checkpoint");
   const auto header = read_checkpoint_header(ckpt);
   const std::string type = header.value("model", "");
-  if (type != "GeneModel" && type != "GeneModel+CRF")
+  if (type != "GeneModel" && type != "GeneModel+CRF" && type != "GeneModel+GrammarCRF")
     throw ConfigError(fmt::format("{}: model type '{}' is not a fine-tuned gene model{}", ckpt.string(), type,
                                           type == "MlmNet" ? " (this is a pretraining checkpoint; fine-tune it first)" : ""));
   nlohmann::json cfg = default_gene_config();
@@ -279,8 +284,11 @@ inline int cmd_evaluate(int argc, const char** argv, const std::vector<std::stri
     genome = GeneGenome::load(*gene_genome_fasta(g), data.valid(), split_name == "test" ? split : none);
   }
   const nlohmann::json j = with_encoder(g.model, [&]<class Enc>() {
-    GeneModel<Enc> model(type == "GeneModel+CRF", g.head_activation,
-                         g.crf_constraints.value_or(gene_structure_constraints()));
+    const EncoderOptions enc = encoder_options_from_config(g.json);
+    GeneModel<Enc> model = type == "GeneModel+GrammarCRF"
+                               ? GeneModel<Enc>(g.grammar_crf, g.head_activation, enc)
+                               : GeneModel<Enc>(type == "GeneModel+CRF", g.head_activation,
+                                                g.crf_constraints.value_or(gene_structure_constraints()), enc);
     const auto rep = load_checkpoint(ckpt, model);
     const auto prefix = p.find("--predictions");
     nlohmann::json r;

@@ -36,6 +36,7 @@
 #include "nucleo/data/tokens.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
 #include "nucleo/genes/gene_crf_grammar.hpp"
+#include "nucleo/genes/gene_grammar_crf.hpp"
 #include "nucleo/genes/gene_grammar_decoder.hpp"
 #include "nucleo/losses/linear_chain_crf.hpp"
 #include "nucleo/metrics/confusion_matrix.hpp"
@@ -103,6 +104,27 @@ inline std::string gene_decoder_setting_label(const GenePredictOptions& o) {
   return s;
 }
 
+/// The grammar CRF's options as the configuration and the checkpoints hold them.
+inline nlohmann::json grammar_crf_options_json(const GeneGrammarCrfOptions& o) {
+  return {{"intron_states", o.intron_states}, {"intergenic_states", o.intergenic_states}, {"gc_donors", o.gc_donors}};
+}
+/// Inverse of grammar_crf_options_json; ConfigError on a missing or malformed value.
+inline GeneGrammarCrfOptions grammar_crf_options_from_json(const nlohmann::json& j) {
+  GeneGrammarCrfOptions o;
+  try {
+    o.intron_states = j.at("intron_states").get<int>();
+    o.intergenic_states = j.at("intergenic_states").get<int>();
+    o.gc_donors = j.at("gc_donors").get<bool>();
+  } catch (const nlohmann::json::exception& e) {
+    throw ConfigError(fmt::format("grammar_crf: expected {{\"intron_states\": n, \"intergenic_states\": n, "
+                                  "\"gc_donors\": true|false}}, got {} ({})", j.dump(), e.what()));
+  }
+  if (o.intron_states < 1 || o.intron_states > 16 || o.intergenic_states < 1 || o.intergenic_states > 16)
+    throw ConfigError(fmt::format("grammar_crf: intron_states ({}) and intergenic_states ({}) must be in 1..16",
+                                  o.intron_states, o.intergenic_states));
+  return o;
+}
+
 template <class Encoder>
 class GeneModel {
  public:
@@ -113,16 +135,31 @@ class GeneModel {
   static constexpr int in_channels = Net::in_channels;
   static constexpr int out_channels = gene_class_count;
 
+  using GrammarCrf = GeneGrammarCrf<scalar_type>;
+
   explicit GeneModel(bool use_crf = false, Activation head_activation = Activation::gelu,
-                     CrfConstraints constraints = gene_structure_constraints())
-      : net_(Encoder(), TokenClassifier<Encoder::channels, gene_class_count, 64, scalar_type>(head_activation)),
+                     CrfConstraints constraints = gene_structure_constraints(), EncoderOptions encoder = {})
+      : net_(Encoder(encoder), TokenClassifier<Encoder::channels, gene_class_count, 64, scalar_type>(head_activation)),
         crf_(CrfOptions{}, std::move(constraints)),
         use_crf_(use_crf) {}
 
+  /// With the gene grammar CRF (genes/gene_grammar_crf.hpp) on the head's logits: trained end to
+  /// end, and the model's own decoder (no chain CRF, no decoder knobs).
+  GeneModel(GeneGrammarCrfOptions grammar, Activation head_activation, EncoderOptions encoder = {})
+      : net_(Encoder(encoder), TokenClassifier<Encoder::channels, gene_class_count, 64, scalar_type>(head_activation)),
+        grammar_crf_(std::in_place, grammar),
+        use_crf_(false) {}
+
   std::string_view name() const { return "gene_model"; }
   bool uses_crf() const { return use_crf_; }
+  bool uses_grammar_crf() const { return grammar_crf_.has_value(); }
   Net& net() { return net_; }
   Crf& crf() { return crf_; }
+  /// The grammar CRF (uses_grammar_crf() must hold).
+  GrammarCrf& grammar_crf() {
+    NUCLEO_CHECK(grammar_crf_.has_value(), "GeneModel: this model has no gene grammar CRF");
+    return *grammar_crf_;
+  }
   Encoder& encoder() { return net_.template get<0>(); }
 
   void init(Rng& rng) {
@@ -138,6 +175,7 @@ class GeneModel {
   void visit_params(V&& v) {
     net_.visit_params(v);
     if (use_crf_) crf_.visit_params(nucleo::detail::prefixed("crf.", v));
+    if (grammar_crf_) grammar_crf_->visit_params(nucleo::detail::prefixed("grammar_crf.", v));
   }
 
   /// Per-nucleotide classes and confidences for one sequence of token ids (ctx in evaluation mode).
@@ -158,6 +196,10 @@ class GeneModel {
     std::vector<GenePrediction> out(settings.size());
     if (settings.empty()) return out;
     const GenePredictOptions& f = settings.front();
+    for (const GenePredictOptions& o : settings)
+      if (grammar_crf_ && o.decoder != GeneDecoder::model)
+        throw ConfigError("predict.decoder: a model with the gene grammar CRF decodes with it (\"model\"); the "
+                          "separate grammar decoder and its knobs do not apply");
     for (const GenePredictOptions& o : settings)
       NUCLEO_CHECK(o.window.window == f.window.window && o.window.overlap == f.window.overlap && o.chunk == f.chunk &&
                        o.chunk_overlap == f.chunk_overlap && o.tie_intron_strands == f.tie_intron_strands,
@@ -208,6 +250,10 @@ class GeneModel {
   void decode_chunk(CpuContext& ctx, std::span<const std::uint8_t> ids, bool record_start, bool record_end,
                     std::span<const GenePredictOptions> settings, std::span<GenePrediction> out) {
     const RowMatrix<float> logits = scores(ctx, ids, settings.front());
+    if (grammar_crf_) {
+      decode_grammar_crf(ids, logits, record_start, record_end, settings, out);
+      return;
+    }
     std::optional<Tensor> marg;
     if (use_crf_) {
       marg.emplace();
@@ -243,6 +289,23 @@ class GeneModel {
     }
     ctx.clear_lengths();
     return logits;
+  }
+
+  /// The grammar CRF's Viterbi labels, with its posterior marginals as confidences.
+  void decode_grammar_crf(std::span<const std::uint8_t> ids, const RowMatrix<float>& logits, bool record_start,
+                          bool record_end, std::span<const GenePredictOptions> settings, std::span<GenePrediction> out) {
+    const Index L = static_cast<Index>(ids.size());
+    std::vector<scalar_type> em(static_cast<std::size_t>(logits.size())), marg(em.size());
+    for (Index i = 0; i < logits.size(); ++i) em[static_cast<std::size_t>(i)] = static_cast<scalar_type>(logits.data()[i]);
+    for (std::size_t s = 0; s < settings.size(); ++s) {
+      const GeneGrammarCrfEnds ends{settings[s].noncoding_ends && record_start, settings[s].noncoding_ends && record_end};
+      GenePrediction& p = out[s];
+      grammar_crf_->decode(ids, std::span<const scalar_type>(em), p.labels, ends);
+      grammar_crf_->marginals(ids, em, marg, ends);
+      for (Index l = 0; l < L; ++l)
+        p.confidence[static_cast<std::size_t>(l)] =
+            static_cast<float>(marg[static_cast<std::size_t>(p.labels[static_cast<std::size_t>(l)] * L + l)]);
+    }
   }
 
   /// The CRF's emissions [1, K, L] from logits (K x L).
@@ -321,6 +384,7 @@ class GeneModel {
 
   Net net_;
   Crf crf_;
+  std::optional<GrammarCrf> grammar_crf_;
   bool use_crf_;
 };
 

@@ -23,6 +23,8 @@
 #include "nucleo/layers/resnet_encoder.hpp"
 #include "nucleo/layers/sequential.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <array>
 #include <string>
 #include <string_view>
@@ -43,6 +45,25 @@ using TokenNet = Sequential<Encoder, TokenClassifier<Encoder::channels, K, 64, t
 /// Encoder + per-sequence multilabel classifier (BEND chromatin/histone/CpG).
 template <class Encoder, int K>
 using SequenceNet = Sequential<Encoder, SequenceClassifier<Encoder::channels, K, 64, typename Encoder::scalar_type>>;
+
+/// The dilation schedule of a configuration's "encoder" section ({"dilation_cycle", "dilation_growth",
+/// "max_dilation"}, each optional; resnet_encoder.hpp), or BEND's schedule when there is none: the
+/// receptive field is a setting of the run, saved with it, so checkpoints rebuild the same encoder.
+inline EncoderOptions encoder_options_from_config(const nlohmann::json& cfg) {
+  EncoderOptions o;
+  if (!cfg.is_object() || !cfg.contains("encoder")) return o;
+  const auto& e = cfg.at("encoder");
+  auto get = [&](const char* key, int& v) {
+    if (!e.contains(key)) return;
+    if (!e.at(key).is_number_integer() || e.at(key).get<long long>() < 1 || e.at(key).get<long long>() > 1 << 20)
+      throw ConfigError(fmt::format("encoder.{} must be an integer in 1..{}, got {}", key, 1 << 20, e.at(key).dump()));
+    v = e.at(key).get<int>();
+  };
+  get("dilation_cycle", o.dilation_cycle);
+  get("dilation_growth", o.dilation_growth);
+  get("max_dilation", o.max_dilation);
+  return o;
+}
 
 inline constexpr std::array<std::string_view, 5> model_size_names = {"tiny", "small", "medium", "large", "paper"};
 

@@ -47,7 +47,8 @@ StageResult pretrain_mlm(CpuContext& ctx, const std::vector<Example>& train, con
   NUCLEO_CHECK(!train.empty(), "pretrain_mlm: no training sequences");
   const auto t0 = std::chrono::steady_clock::now();
 
-  MlmNet<Encoder> model;
+  MlmNet<Encoder> model(Encoder(encoder_options_from_config(config)),
+                        MLMHead<Encoder::channels, Encoder::vocab_size, typename Encoder::scalar_type>());
   {
     Rng rng(stage.seed, 101);
     model.template get<0>().init(rng);

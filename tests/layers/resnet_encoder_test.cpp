@@ -46,6 +46,14 @@ TEST_CASE("ResNetEncoder: dilation schedule and receptive field", "[layers][resn
   CHECK(custom.block(6).dilation() == 1);
   CHECK(custom.receptive_field() == 1 + 2 * (1 + 1 + 2 + 2 + 3 + 3 + 1));
   CHECK_THROWS_AS(EncoderOptions({0, 1, 32}).dilation_of(0), ConfigError);
+  // growth 4, max 1024: 1 4 16 64 256 1024, +-5,460 nt at the small model's depth and cost
+  ResNetEncoder<8, 6> wide(EncoderOptions{6, 1, 1024, 4});
+  std::vector<int> dw;
+  for (std::size_t i = 0; i < 6; ++i) dw.push_back(wide.dilation(i));
+  CHECK(dw == std::vector<int>{1, 4, 16, 64, 256, 1024});
+  CHECK(wide.receptive_field() == 1 + 8 * 1365);
+  CHECK(EncoderOptions{6, 1, 100, 4}.dilation_of(4) == 100);  // capped
+  CHECK_THROWS_AS(EncoderOptions({6, 1, 32, 0}).dilation_of(0), ConfigError);
 }
 
 TEST_CASE("ResNetEncoder: output shape, names, parameter count (bend.md)", "[layers][resnet_encoder]") {

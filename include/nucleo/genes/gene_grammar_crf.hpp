@@ -33,8 +33,10 @@
 /// Viterbi in log space with a per-position shift. Cost per position: one pass over the context's
 /// edges (about 2 x 90 states x 1-3 edges) per direction.
 ///
-/// Memory: training keeps the scaled forward variables (states x length, in S) of the sequence in
-/// flight on each thread; `decode` one byte per state and position; `marginals` like training.
+/// Memory: training and `marginals` keep the scaled forward variables (states x length, double: a
+/// state's forward value may be far below float's range while its posterior is not) of the
+/// sequence in flight on each thread, 83 x 8 bytes per position with the default options;
+/// `decode` one byte per state and position.
 ///
 /// Parameters (visit_params): "transitions" {num_kinds()} (their names: `kind_names()`), "start"
 /// {9}, "end" {9}. `init_lengths` sets them to an HMM-like start from mean run lengths.
@@ -299,7 +301,7 @@ class GeneGrammarCrf {
     std::vector<int> ctx;        // context per position
     std::vector<double> m;       // max emission per position
     std::vector<double> c;       // scaling factors
-    std::vector<S> alpha;        // scaled forward variables, T x states
+    std::vector<double> alpha;   // scaled forward variables, T x states
     std::vector<double> a, beta, nbeta, tmp, wk, sw, ew;
   };
   struct Grads {
@@ -377,36 +379,38 @@ class GeneGrammarCrf {
         for (int s = 0; s < NS; ++s) w.a[static_cast<std::size_t>(s)] = w.sw[static_cast<std::size_t>(s)] * eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])];
       } else {
         std::fill(w.a.begin(), w.a.end(), 0.0);
-        const S* prev = w.alpha.data() + static_cast<std::size_t>(t - 1) * ns;
+        const double* prev = w.alpha.data() + static_cast<std::size_t>(t - 1) * ns;
         for (const auto& e : lattice_.edges(w.ctx[static_cast<std::size_t>(t)]))
-          w.a[e.to] += static_cast<double>(prev[e.from]) * w.wk[static_cast<std::size_t>(e.kind + 1)];
+          w.a[e.to] += prev[e.from] * w.wk[static_cast<std::size_t>(e.kind + 1)];
         for (int s = 0; s < NS; ++s) w.a[static_cast<std::size_t>(s)] *= eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])];
       }
       double c = 0;
       for (double x : w.a) c += x;
       if (!(c > 0)) return -std::numeric_limits<double>::infinity();
-      S* cur = w.alpha.data() + static_cast<std::size_t>(t) * ns;
-      for (int s = 0; s < NS; ++s) cur[s] = static_cast<S>(w.a[static_cast<std::size_t>(s)] / c);
+      double* cur = w.alpha.data() + static_cast<std::size_t>(t) * ns;
+      for (int s = 0; s < NS; ++s) cur[s] = w.a[static_cast<std::size_t>(s)] / c;
       w.c[static_cast<std::size_t>(t)] = c;
       logz += std::log(c) + w.m[static_cast<std::size_t>(t)];
     }
     double cend = 0;
-    const S* last = w.alpha.data() + static_cast<std::size_t>(T - 1) * ns;
-    for (int s = 0; s < NS; ++s) cend += static_cast<double>(last[s]) * w.ew[static_cast<std::size_t>(s)];
+    const double* last = w.alpha.data() + static_cast<std::size_t>(T - 1) * ns;
+    for (int s = 0; s < NS; ++s) cend += last[s] * w.ew[static_cast<std::size_t>(s)];
     if (!(cend > 0)) return -std::numeric_limits<double>::infinity();
     logz += std::log(cend);
     if (!g) return logz;
 
-    // Backward: beta_t(s) scaled so that alpha_t(s) beta_t(s) is the posterior of s at t.
+    // Backward: beta_t(s) scaled so that alpha_t(s) beta_t(s) is the posterior of s at t. A state
+    // the forward pass cannot reach (alpha 0) has no posterior and no edge count, whatever its
+    // beta (which nothing bounds there, so it is never multiplied: 0 x inf would be NaN).
     w.beta.resize(ns);
     w.nbeta.resize(ns);
     w.tmp.resize(ns);
     for (int s = 0; s < NS; ++s) w.beta[static_cast<std::size_t>(s)] = w.ew[static_cast<std::size_t>(s)] / cend;
     auto add_posterior = [&](Index t, bool first, bool lastpos) {
-      const S* al = w.alpha.data() + static_cast<std::size_t>(t) * ns;
+      const double* al = w.alpha.data() + static_cast<std::size_t>(t) * ns;
       for (int s = 0; s < NS; ++s) {
-        const double p = sign * static_cast<double>(al[s]) * w.beta[static_cast<std::size_t>(s)];
-        if (p == 0) continue;
+        if (al[s] == 0) continue;
+        const double p = sign * al[s] * w.beta[static_cast<std::size_t>(s)];
         const auto l = static_cast<std::size_t>(lab[static_cast<std::size_t>(s)]);
         g->em[l * static_cast<std::size_t>(T) + static_cast<std::size_t>(t)] += p;
         if (first) g->start[l] += p;
@@ -420,11 +424,12 @@ class GeneGrammarCrf {
       for (int s = 0; s < NS; ++s)
         w.tmp[static_cast<std::size_t>(s)] = eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])] * w.beta[static_cast<std::size_t>(s)] * inv;
       std::fill(w.nbeta.begin(), w.nbeta.end(), 0.0);
-      const S* prev = w.alpha.data() + static_cast<std::size_t>(t - 1) * ns;
+      const double* prev = w.alpha.data() + static_cast<std::size_t>(t - 1) * ns;
       for (const auto& e : lattice_.edges(w.ctx[static_cast<std::size_t>(t)])) {
+        if (prev[e.from] == 0) continue;  // beta of an unreachable state is never used
         const double x = w.wk[static_cast<std::size_t>(e.kind + 1)] * w.tmp[e.to];
         w.nbeta[e.from] += x;
-        if (e.kind >= 0) g->kind[static_cast<std::size_t>(e.kind)] += sign * static_cast<double>(prev[e.from]) * x;
+        if (e.kind >= 0) g->kind[static_cast<std::size_t>(e.kind)] += sign * prev[e.from] * x;
       }
       std::swap(w.beta, w.nbeta);
       add_posterior(t - 1, t == 1, false);
