@@ -20,6 +20,10 @@
 ///   augustus           AUGUSTUS's candidates on the validation loci and its test runs
 ///   genome-resources R...  time and peak memory of annotating the 5 Mb genome: the nucleo-annotate
 ///                      records R (bench/annotate_genome.sh) and AUGUSTUS's genome runs
+///   ablation R:A ...   one row per record R and arm A, with what each row has on (CRF, length
+///                      chains, receptive field, training crop, SPT): test MCC, exon and gene F1,
+///                      genes exact, donor and acceptor precision/sensitivity at exact position,
+///                      genome-context MCC, exon and gene F1 (mean +- sd); AUGUSTUS below
 ///   readme <records>   the short table of the README: SPT + CRF and scratch + CRF of each record
 ///                      beside AUGUSTUS
 ///
@@ -225,6 +229,63 @@ inline std::string gene_readme_table(const std::vector<std::pair<std::string, co
   return s;
 }
 
+/// The ablation table (see the file comment): rows "record:arm".
+inline std::string gene_ablation_table(const std::vector<std::pair<std::string, const nlohmann::json*>>& rows,
+                                       const nlohmann::json* augustus) {
+  std::string s =
+      "| record | arm | CRF | lengths | receptive field | crop (batch x nt) | seeds | test MCC | exon F1 | gene F1 | "
+      "genes exact | donor P / S | acceptor P / S | genome: test MCC | exon F1 | gene F1 |\n"
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  using detail::mean_sd_text;
+  for (const auto& [spec, rec] : rows) {
+    const std::string name = spec.substr(0, spec.find(':')), arm = spec.substr(spec.find(':') + 1);
+    if (!rec->at("summary").contains(arm) || !rec->at("summary").at(arm).contains("locus.test_mcc"))
+      throw ConfigError(fmt::format("report: record '{}' has no finished arm '{}'", name, arm));
+    const auto& cfg = rec->at("config");
+    const auto& a = rec->at("summary").at(arm);
+    const bool grammar = arm.ends_with("_grammar_crf");
+    const std::string crf = grammar ? "grammar, trained" : arm.ends_with("_crf") ? "9-state chain + decoder grid" : "none + decoder grid";
+    std::string lengths = "-";
+    if (grammar) {
+      const GeneGrammarCrfOptions g =
+          cfg.contains("grammar_crf") ? grammar_crf_options_from_json(cfg.at("grammar_crf")) : GeneGrammarCrfOptions{};
+      lengths = g.intron_states == 1 && g.intergenic_states == 1
+                    ? std::string("geometric")
+                    : fmt::format("chains {} / {}", g.intron_states, g.intergenic_states);
+    }
+    const EncoderOptions enc = encoder_options_from_config(cfg);
+    const std::string size = cfg.at("model").get<std::string>();
+    const int depth = size == "tiny" ? 2 : size == "small" ? 6 : size == "paper" ? 30 : 12;
+    long long rf = 0;
+    for (int i = 0; i < depth; ++i) rf += 8LL * enc.dilation_of(static_cast<std::size_t>(i));
+    const auto& fin = cfg.at("finetune");
+    s += fmt::format("| `{}` | {} | {} | {} | ±{} nt | {} x {} | {} | {} | {} | {} | {} | {} / {} | {} / {} | {} | {} | {} |\n",
+                     name, gene_arm_title(arm), crf, lengths, rf / 2, fin.at("batch_size").get<std::int64_t>(),
+                     fin.at("max_length").get<std::int64_t>(), a.at("locus.test_mcc").at("n").get<int>(),
+                     mean_sd_text(a, "locus.test_mcc"), mean_sd_text(a, "locus.exon_f1"), mean_sd_text(a, "locus.gene_f1"),
+                     mean_sd_text(a, "locus.genes_found", true), mean_sd_text(a, "locus.donor_precision"),
+                     mean_sd_text(a, "locus.donor_sensitivity"), mean_sd_text(a, "locus.acceptor_precision"),
+                     mean_sd_text(a, "locus.acceptor_sensitivity"), mean_sd_text(a, "genome.test_mcc"),
+                     mean_sd_text(a, "genome.exon_f1"), mean_sd_text(a, "genome.gene_f1"));
+  }
+  if (augustus)
+    for (const char* which : {"default", "chosen"}) {
+      using detail::json_at;
+      using detail::value_text;
+      const auto* loc = json_at(*augustus, std::string("/locus/test/") + which + "/all");
+      const auto* gen = json_at(*augustus, std::string("/genome/test/") + which + "/all");
+      auto at = [&](const nlohmann::json* j, const char* ptr) { return value_text(j ? json_at(*j, ptr) : nullptr); };
+      s += fmt::format("| `augustus` | {} | generalized HMM | explicit | - | whole loci | - | {} | {} | {} | {} | {} / {} | "
+                       "{} / {} | {} | {} | {} |\n",
+                       detail::augustus_label(*augustus, "locus", which), at(loc, "/mcc"), at(loc, "/structure/exon/f1"),
+                       at(loc, "/structure/gene/f1"), loc ? value_text(json_at(*loc, "/structure/gene/found"), true) : "-",
+                       at(loc, "/structure/donor/precision"), at(loc, "/structure/donor/sensitivity"),
+                       at(loc, "/structure/acceptor/precision"), at(loc, "/structure/acceptor/sensitivity"),
+                       at(gen, "/mcc"), at(gen, "/structure/exon/f1"), at(gen, "/structure/gene/f1"));
+    }
+  return s;
+}
+
 /// Time and peak memory of annotating the genome: nucleo-annotate records, then AUGUSTUS's runs.
 inline std::string genome_resources_table(const std::vector<std::pair<std::string, const nlohmann::json*>>& nucleo,
                                           const nlohmann::json* augustus) {
@@ -305,13 +366,24 @@ inline std::string gene_report_block(const std::string& spec, const std::map<std
     for (const auto& a : args) recs.emplace_back(a, &detail::record_kind(record(a), "gene_finding_compare", a));
     return gene_readme_table(recs, augustus);
   }
+  if (name == "ablation") {
+    std::vector<std::pair<std::string, const nlohmann::json*>> rows;
+    for (const auto& a : args) {
+      const auto colon = a.find(':');
+      if (colon == std::string::npos || colon == 0 || colon + 1 == a.size())
+        throw ConfigError(fmt::format("report: ablation rows are record:arm, got '{}'", a));
+      const std::string r = a.substr(0, colon);
+      rows.emplace_back(a, &detail::record_kind(record(r), "gene_finding_compare", r));
+    }
+    return gene_ablation_table(rows, augustus);
+  }
   if (name == "genome-resources") {
     std::vector<std::pair<std::string, const nlohmann::json*>> recs;
     for (const auto& a : args) recs.emplace_back(a, &detail::record_kind(record(a), "nucleo_annotate_genome", a));
     return genome_resources_table(recs, augustus);
   }
   throw ConfigError(
-      fmt::format("report: unknown table '{}' (summary, seeds, splice, augustus, readme, genome-resources)", name));
+      fmt::format("report: unknown table '{}' (summary, seeds, splice, augustus, ablation, readme, genome-resources)", name));
 }
 
 /// `text` with every `<!-- report: SPEC -->` ... `<!-- /report -->` block's body replaced by
