@@ -106,7 +106,10 @@ inline std::string gene_decoder_setting_label(const GenePredictOptions& o) {
 
 /// The grammar CRF's options as the configuration and the checkpoints hold them.
 inline nlohmann::json grammar_crf_options_json(const GeneGrammarCrfOptions& o) {
-  return {{"intron_states", o.intron_states}, {"intergenic_states", o.intergenic_states}, {"gc_donors", o.gc_donors}};
+  return {{"intron_states", o.intron_states},
+          {"intergenic_states", o.intergenic_states},
+          {"gc_donors", o.gc_donors},
+          {"lr_scale", o.lr_scale}};
 }
 /// Inverse of grammar_crf_options_json; ConfigError on a missing or malformed value.
 inline GeneGrammarCrfOptions grammar_crf_options_from_json(const nlohmann::json& j) {
@@ -115,10 +118,13 @@ inline GeneGrammarCrfOptions grammar_crf_options_from_json(const nlohmann::json&
     o.intron_states = j.at("intron_states").get<int>();
     o.intergenic_states = j.at("intergenic_states").get<int>();
     o.gc_donors = j.at("gc_donors").get<bool>();
+    o.lr_scale = j.value("lr_scale", o.lr_scale);
   } catch (const nlohmann::json::exception& e) {
     throw ConfigError(fmt::format("grammar_crf: expected {{\"intron_states\": n, \"intergenic_states\": n, "
                                   "\"gc_donors\": true|false}}, got {} ({})", j.dump(), e.what()));
   }
+  if (!(o.lr_scale > 0) || !(o.lr_scale <= 1e4))
+    throw ConfigError(fmt::format("grammar_crf.lr_scale must be in (0, 10000], got {}", o.lr_scale));
   if (o.intron_states < 1 || o.intron_states > 16 || o.intergenic_states < 1 || o.intergenic_states > 16)
     throw ConfigError(fmt::format("grammar_crf: intron_states ({}) and intergenic_states ({}) must be in 1..16",
                                   o.intron_states, o.intergenic_states));

@@ -5,8 +5,7 @@
 //   - gene structures of both strands fit, broken ones (codons, splice sites, frame) do not;
 //   - length chains (minimum intron length), GeneRunLengths and init_lengths;
 //   - long sequences: log Z against a log-space forward, float S, marginals.
-// Two cases tagged [!mayfail] document defects of the header (an empty batch sequence counted as
-// unfit; the scaled forward losing states whose forward value is ~700 nats below the total).
+//   - the exact log-space fallback (scores spanning more than the scaled pass holds).
 #include "nucleo/genes/gene_grammar_crf.hpp"
 #include "nucleo/genes/gene_grammar_decoder.hpp"
 #include "nucleo/genes/gene_labels.hpp"
@@ -769,9 +768,9 @@ TEST_CASE("GeneGrammarCrf: batch value_and_grad is the per-sequence NLL sum over
   }
 }
 
-TEST_CASE("GeneGrammarCrf: an empty sequence of a batch is not counted as unfit", "[gene_grammar_crf][!mayfail]") {
+TEST_CASE("GeneGrammarCrf: an empty sequence of a batch is not counted as unfit", "[gene_grammar_crf]") {
   // A length-0 sequence (batch padding) has no labels, like a sequence with no observed label,
-  // which counts as fitting. See the report: run_batch skips T == 0 before marking it as fitting.
+  // which counts as fitting.
   std::mt19937 g(3);
   BatchCase c = make_batch(g, {50, 0}, 50);
   CpuContext ctx(1);
@@ -977,11 +976,11 @@ TEST_CASE("GeneGrammarCrf: log Z and labelled log Z equal a log-space forward on
 }
 
 TEST_CASE("GeneGrammarCrf: log Z with emissions of magnitude 50 equals a log-space forward",
-          "[gene_grammar_crf][!mayfail]") {
-  // Reported bug: the scaled forward keeps one scale per position, so a state whose forward value
-  // is more than ~700 nats below the position's total underflows to 0 and is lost, though its
-  // paths may dominate later; log Z comes out too small and the NLL negative.
-  // Random A/C/G/T, emissions uniform in [-50, 50], default options, parameters 0.
+          "[gene_grammar_crf]") {
+  // With one scale per position, a state whose forward value is more than ~700 nats below the
+  // position's total would underflow in double and be lost, though its paths may dominate later
+  // (log Z too small, the NLL negative). Random A/C/G/T, emissions uniform in [-50, 50], default
+  // options, parameters 0: the long double pass, or its log-space fallback, keeps them.
   const int T = 10000;
   for (const unsigned seed : {1u, 2u, 3u, 4u}) {
     std::mt19937 g(seed);
@@ -1004,4 +1003,76 @@ TEST_CASE("GeneGrammarCrf: log Z with emissions of magnitude 50 equals a log-spa
     REQUIRE(nll.has_value());
     CHECK(*nll >= 0);
   }
+}
+
+TEST_CASE("GeneGrammarCrf: the log-space fallback gives the same NLL gradient as finite differences",
+          "[gene_grammar_crf]") {
+  // One emission 12,000 nats below its position's best underflows even in long double: the pass
+  // reruns in log space. Its gradients must be exact, and the marginals must still sum to 1.
+  std::mt19937 g(5);
+  CrfD crf(GeneGrammarCrfOptions{3, 2, true});
+  randomize(crf, g, 0.5);
+  const int T = 50;
+  std::vector<std::uint8_t> ids(static_cast<std::size_t>(T));
+  for (auto& x : ids) x = static_cast<std::uint8_t>(std::uniform_int_distribution<int>(0, 3)(g));
+  std::normal_distribution<double> nd(0.0, 1.5);
+  std::vector<double> em(static_cast<std::size_t>(9 * T)), guide_em(em.size());
+  for (auto& v : em) v = nd(g);
+  for (auto& v : guide_em) v = 5 * nd(g);
+  const auto guide = decode_of(crf, ids, guide_em, kOpen);
+  std::vector<std::int32_t> labels = as_int32(guide);
+  for (int t = 3; t < T; t += 5) labels[static_cast<std::size_t>(t)] = -1;
+  const int far = (guide[20] + 1) % 9;
+  em[static_cast<std::size_t>(far * T + 20)] = -12000;
+
+  // the batch loss counts the fallback: the free pass needs it; the labelled pass does not (position
+  // 20 is observed, so the far class is excluded there)
+  {
+    CpuContext ctx(1);
+    Tensor3<float> tok(1, 1, T);
+    Tensor3<double> e(1, 9, T), d;
+    Labels y(1, T);
+    for (int t = 0; t < T; ++t) {
+      tok(0, 0, t) = ids[static_cast<std::size_t>(t)];
+      y(0, t) = labels[static_cast<std::size_t>(t)];
+      for (int k = 0; k < 9; ++k) e(0, k, t) = em[static_cast<std::size_t>(k * T + t)];
+    }
+    CrfD copy(crf.options());
+    copy_params(crf, copy);
+    CHECK(copy.log_space_passes() == 0);
+    copy.value_and_grad(ctx, tok, e, y, d);
+    CHECK(copy.log_space_passes() == 1);
+  }
+
+  zero_grads(crf);
+  std::vector<double> d(em.size(), 0.0);
+  const auto f0 = crf.nll(ids, em, labels, kOpen, std::span<double>(d));
+  REQUIRE(f0.has_value());
+  CHECK(*f0 > 0);
+  const double eps = 1e-5;
+  auto check = [&](double analytic, double& v, const std::string& where) {
+    const double keep = v;
+    v = keep + eps;
+    const double fp = *crf.nll(ids, em, labels, kOpen);
+    v = keep - eps;
+    const double fm = *crf.nll(ids, em, labels, kOpen);
+    v = keep;
+    const double numeric = (fp - fm) / (2 * eps);
+    INFO(where << ": analytic " << analytic << " numeric " << numeric);
+    CHECK(std::abs(analytic - numeric) <= 1e-6 * std::max(1.0, std::abs(numeric)));
+  };
+  for (std::size_t i = 0; i < em.size(); i += 3)
+    if (em[i] > -1000) check(d[i], em[i], fmt::format("emission {}", i));
+  for (Index i = 0; i < crf.transitions().size(); ++i)
+    check(crf.transitions().grad[i], crf.transitions().value[i], "transition " + crf.kind_names()[static_cast<std::size_t>(i)]);
+  for (Index i = 0; i < 9; ++i) check(crf.start().grad[i], crf.start().value[i], fmt::format("start {}", i));
+
+  std::vector<double> m(em.size());
+  crf.marginals(ids, em, m);
+  for (int t = 0; t < T; ++t) {
+    double sum = 0;
+    for (int k = 0; k < 9; ++k) sum += m[static_cast<std::size_t>(k * T + t)];
+    CHECK(sum == Approx(1.0).margin(1e-12));
+  }
+  CHECK(m[static_cast<std::size_t>(far * T + 20)] == 0.0);
 }

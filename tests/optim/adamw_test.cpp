@@ -205,3 +205,14 @@ TEST_CASE("Gradient accumulation: two micro-batches of one == one batch of two",
   REQUIRE(a.size() == b.size());
   for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == Approx(b[i]).epsilon(1e-12));
 }
+
+TEST_CASE("AdamW: Param::lr_scale multiplies the step, not the decay", "[optim][adamw]") {
+  Scalars s;
+  s.w.value << 1.0;
+  s.w.lr_scale = 3.0;
+  AdamW<double> opt({.lr = 0.1, .weight_decay = 0.01});
+  // as "two steps by hand", step 1, with the Adam step times 3: 0.999 - 3 * 0.099999998
+  s.w.grad << 0.5;
+  opt.step(s);
+  CHECK(s.w.value[0] == Approx(0.999 - 3 * 0.099999998).epsilon(1e-12));
+}

@@ -81,3 +81,13 @@ TEST_CASE("Sgd: momentum state round trip continues identically", "[optim][sgd]"
   CHECK(a.w.value[0] == b.w.value[0]);
   CHECK_THROWS_AS(opt_b.load_state_json({{"type", "adamw"}}), ConfigError);
 }
+
+TEST_CASE("Sgd: Param::lr_scale multiplies the step", "[optim][sgd]") {
+  One m;
+  m.w.value << 1.0;
+  m.w.lr_scale = 4.0;
+  Sgd<double> opt({.lr = 0.1});
+  m.w.grad << 2.0;
+  opt.step(m);  // 1 - 4 * 0.2
+  CHECK(m.w.value[0] == Approx(0.2));
+}

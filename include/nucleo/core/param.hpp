@@ -28,6 +28,9 @@ struct Param {
   Array grad;                  ///< d loss / d value, same size; accumulated by backward()
   std::vector<Index> shape;    ///< e.g. {Cout, Cin, K} for a convolution weight
   ParamKind kind = ParamKind::weight;
+  /// Multiplies the optimizer's learning rate for this tensor (not saved: the layer that owns it
+  /// sets it). A CRF's few transition scores, for one, can learn faster than the network's weights.
+  Scalar lr_scale = Scalar(1);
 
   Param() = default;
   explicit Param(std::vector<Index> shp, ParamKind k = ParamKind::weight) { reset_shape(std::move(shp), k); }

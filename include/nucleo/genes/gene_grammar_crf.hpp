@@ -28,9 +28,12 @@
 /// `GeneGrammarCrfEnds` closes a whole locus or chromosome (it then starts and ends in intergenic
 /// states); a training crop or a chunk is open.
 ///
-/// Numerics: forward-backward in probability space with per-position scaling (double sums), the
-/// emissions shifted by their per-position maximum, so a 1 Mb sequence keeps full precision.
-/// Viterbi in log space with a per-position shift. Cost per position: one pass over the context's
+/// Numerics: forward-backward in probability space with per-position scaling, in long double (in
+/// double for `marginals`, to halve its memory), the emissions shifted by their per-position
+/// maximum. A state whose paths fall so far below the others that its value would underflow (about
+/// 11,000 nats in long double, 708 in double) could still lead the best paths later, so the pass
+/// watches for it and then reruns the sequence exactly in log space (one exp per edge, several
+/// times slower; counted by `log_space_passes()`). Viterbi in log space with a per-position shift. Cost per position: one pass over the context's
 /// edges (about 2 x 90 states x 1-3 edges) per direction.
 ///
 /// Memory: training and `marginals` keep the scaled forward variables (states x length, double: a
@@ -67,6 +70,9 @@ struct GeneGrammarCrfOptions {
   int intron_states = 3;      ///< states in series per intron: minimum length, length law
   int intergenic_states = 2;  ///< states in series for intergenic sequence
   bool gc_donors = true;      ///< GC-AG introns as well as GT-AG
+  /// Learning-rate multiplier of the edge, start and end scores (Param::lr_scale): about 40 scores
+  /// that set gene counts and lengths, which at the network's rate move by at most lr per step.
+  float lr_scale = 50.0f;
   Reduction reduction = Reduction::mean;
   bool operator==(const GeneGrammarCrfOptions&) const = default;
 };
@@ -99,7 +105,9 @@ class GeneGrammarCrf {
         lattice_(o.intron_states, o.intergenic_states, o.gc_donors),
         transitions_({lattice_.num_kinds()}, ParamKind::weight),
         start_({num_labels}, ParamKind::bias),
-        end_({num_labels}, ParamKind::bias) {}
+        end_({num_labels}, ParamKind::bias) {
+    for (Param<S>* p : {&transitions_, &start_, &end_}) p->lr_scale = static_cast<S>(o.lr_scale);
+  }
 
   std::string_view name() const { return "gene_grammar_crf"; }
   const GeneGrammarCrfOptions& options() const { return options_; }
@@ -224,6 +232,9 @@ class GeneGrammarCrf {
   }
   /// Sequences of the last batch whose labels no grammar path fits (they were left out).
   Index unfit() const { return unfit_; }
+  /// Passes of all batches so far that needed the exact log-space fallback (scores spanning more
+  /// than the scaled long double pass holds; see the file comment).
+  Index log_space_passes() const { return log_space_passes_; }
 
   // ------------------------------------------------------------------ decoding
   /// The Viterbi path's labels into `out` (size T); returns its score. Emissions are 9 x T row-major.
@@ -289,7 +300,7 @@ class GeneGrammarCrf {
     Grads g;
     g.reset(T, num_kinds());
     prepare(w, ids, emissions.data(), T);
-    const double z = pass(w, ids, emissions.data(), T, T, nullptr, ends, 1.0, &g);
+    const double z = pass<double>(w, ids, emissions.data(), T, T, nullptr, ends, 1.0, &g);  // 8 bytes per state
     NUCLEO_CHECK(std::isfinite(z), "GeneGrammarCrf::marginals: no grammar path (emissions must be finite)");
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<S>(g.em[i]);
   }
@@ -298,11 +309,12 @@ class GeneGrammarCrf {
   static constexpr double kNeg = -1e300;
 
   struct Work {
-    std::vector<int> ctx;        // context per position
-    std::vector<double> m;       // max emission per position
-    std::vector<double> c;       // scaling factors
-    std::vector<double> alpha;   // scaled forward variables, T x states
-    std::vector<double> a, beta, nbeta, tmp, wk, sw, ew;
+    std::vector<int> ctx;                  // context per position
+    std::vector<double> m;                 // max emission per position
+    std::vector<double> wk;                // exp(edge scores), index kind + 1 (0: forced edges)
+    std::vector<long double> alpha_long;   // scaled forward variables, T x states
+    std::vector<double> alpha;             // the same in double (marginals), or log space
+    Index log_space = 0;                   // passes that needed the log-space fallback
   };
   struct Grads {
     std::vector<double> em, kind;
@@ -351,66 +363,93 @@ class GeneGrammarCrf {
   /// One forward(-backward) pass: returns log Z, or log Z(labels) when `labels` is given (-inf if
   /// no path fits). With `g`: the marginals (times `sign`) added to g.em, the expected kind and
   /// start/end counts to g.kind / g.start / g.end.
+  template <class Acc = long double>
   double pass(Work& w, std::span<const std::uint8_t> ids, const S* em, Index stride, Index T, const std::int32_t* labels,
               GeneGrammarCrfEnds ends, double sign, Grads* g) const {
+    const double z = pass_scaled<Acc>(w, ids, em, stride, T, labels, ends, sign, g);
+    if (!std::isnan(z)) return z;
+    ++w.log_space;
+    return pass_log(w, ids, em, stride, T, labels, ends, sign, g);
+  }
+
+  /// The fast pass: probabilities scaled per position, in Acc. Returns NaN, having added nothing to
+  /// g, where a state that has mass would underflow to 0 (long double reaches ~11,000 nats below
+  /// a position's total): the caller then runs the exact log-space pass.
+  template <class Acc>
+  double pass_scaled(Work& w, std::span<const std::uint8_t> ids, const S* em, Index stride, Index T,
+                     const std::int32_t* labels, GeneGrammarCrfEnds ends, double sign, Grads* g) const {
+    constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
     const int NS = num_states();
     const auto lab = lattice_.labels();
     const std::size_t ns = static_cast<std::size_t>(NS);
-    w.alpha.resize(static_cast<std::size_t>(T) * ns);
-    w.c.resize(static_cast<std::size_t>(T));
-    w.a.resize(ns);
-    w.sw.resize(ns);
-    w.ew.resize(ns);
+    std::vector<Acc>& alpha = alpha_of<Acc>(w);
+    alpha.resize(static_cast<std::size_t>(T) * ns);
+    std::vector<Acc> c(static_cast<std::size_t>(T)), a(ns), wk(w.wk.size()), sw(ns), ew(ns), beta, nbeta, tmp;
+    for (std::size_t k = 0; k < wk.size(); ++k) wk[k] = static_cast<Acc>(w.wk[k]);
     for (int s = 0; s < NS; ++s) {
       const int l = lab[static_cast<std::size_t>(s)];
-      w.sw[static_cast<std::size_t>(s)] = lattice_.can_start(s, ids, ends.intergenic_start) ? std::exp(static_cast<double>(start_.value[l])) : 0.0;
-      w.ew[static_cast<std::size_t>(s)] = lattice_.can_end(s, ends.intergenic_end) ? std::exp(static_cast<double>(end_.value[l])) : 0.0;
+      sw[static_cast<std::size_t>(s)] = lattice_.can_start(s, ids, ends.intergenic_start) ? std::exp(static_cast<Acc>(start_.value[l])) : Acc(0);
+      ew[static_cast<std::size_t>(s)] = lattice_.can_end(s, ends.intergenic_end) ? std::exp(static_cast<Acc>(end_.value[l])) : Acc(0);
     }
-    std::array<double, num_labels> eb{};
+    std::array<Acc, num_labels> eb{};
+    bool lost = false;
     auto emit = [&](Index t) {  // eb[k] = exp(e_t(k) - m_t), zero where an observed label differs
       const int y = labels ? labels[t] : -1;
-      for (int k = 0; k < num_labels; ++k)
-        eb[static_cast<std::size_t>(k)] = (y >= 0 && y != k) ? 0.0 : std::exp(static_cast<double>(em[k * stride + t]) - w.m[static_cast<std::size_t>(t)]);
+      for (int k = 0; k < num_labels; ++k) {
+        const bool allowed = y < 0 || y == k;
+        eb[static_cast<std::size_t>(k)] =
+            allowed ? std::exp(static_cast<Acc>(static_cast<double>(em[k * stride + t]) - w.m[static_cast<std::size_t>(t)])) : Acc(0);
+        lost |= allowed && !(eb[static_cast<std::size_t>(k)] > 0);
+      }
     };
     double logz = 0;
     for (Index t = 0; t < T; ++t) {
       emit(t);
       if (t == 0) {
-        for (int s = 0; s < NS; ++s) w.a[static_cast<std::size_t>(s)] = w.sw[static_cast<std::size_t>(s)] * eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])];
+        a = sw;
       } else {
-        std::fill(w.a.begin(), w.a.end(), 0.0);
-        const double* prev = w.alpha.data() + static_cast<std::size_t>(t - 1) * ns;
+        std::fill(a.begin(), a.end(), Acc(0));
+        const Acc* prev = alpha.data() + static_cast<std::size_t>(t - 1) * ns;
         for (const auto& e : lattice_.edges(w.ctx[static_cast<std::size_t>(t)]))
-          w.a[e.to] += prev[e.from] * w.wk[static_cast<std::size_t>(e.kind + 1)];
-        for (int s = 0; s < NS; ++s) w.a[static_cast<std::size_t>(s)] *= eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])];
+          a[e.to] += prev[e.from] * wk[static_cast<std::size_t>(e.kind + 1)];
       }
-      double c = 0;
-      for (double x : w.a) c += x;
-      if (!(c > 0)) return -std::numeric_limits<double>::infinity();
-      double* cur = w.alpha.data() + static_cast<std::size_t>(t) * ns;
-      for (int s = 0; s < NS; ++s) cur[s] = w.a[static_cast<std::size_t>(s)] / c;
-      w.c[static_cast<std::size_t>(t)] = c;
-      logz += std::log(c) + w.m[static_cast<std::size_t>(t)];
+      Acc sum = 0;
+      for (int s = 0; s < NS; ++s) {
+        Acc& x = a[static_cast<std::size_t>(s)];
+        const bool had = x > 0;
+        x *= eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])];
+        lost |= had && eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])] > 0 && !(x > 0);
+        sum += x;
+      }
+      if (lost) return kNaN;
+      if (!(sum > 0)) return -std::numeric_limits<double>::infinity();
+      Acc* cur = alpha.data() + static_cast<std::size_t>(t) * ns;
+      for (int s = 0; s < NS; ++s) {
+        cur[s] = a[static_cast<std::size_t>(s)] / sum;
+        if (a[static_cast<std::size_t>(s)] > 0 && !(cur[s] > 0)) return kNaN;
+      }
+      c[static_cast<std::size_t>(t)] = sum;
+      logz += static_cast<double>(std::log(sum)) + w.m[static_cast<std::size_t>(t)];
     }
-    double cend = 0;
-    const double* last = w.alpha.data() + static_cast<std::size_t>(T - 1) * ns;
-    for (int s = 0; s < NS; ++s) cend += last[s] * w.ew[static_cast<std::size_t>(s)];
+    Acc cend = 0;
+    const Acc* last = alpha.data() + static_cast<std::size_t>(T - 1) * ns;
+    for (int s = 0; s < NS; ++s) cend += last[s] * ew[static_cast<std::size_t>(s)];
     if (!(cend > 0)) return -std::numeric_limits<double>::infinity();
-    logz += std::log(cend);
+    logz += static_cast<double>(std::log(cend));
     if (!g) return logz;
 
     // Backward: beta_t(s) scaled so that alpha_t(s) beta_t(s) is the posterior of s at t. A state
     // the forward pass cannot reach (alpha 0) has no posterior and no edge count, whatever its
     // beta (which nothing bounds there, so it is never multiplied: 0 x inf would be NaN).
-    w.beta.resize(ns);
-    w.nbeta.resize(ns);
-    w.tmp.resize(ns);
-    for (int s = 0; s < NS; ++s) w.beta[static_cast<std::size_t>(s)] = w.ew[static_cast<std::size_t>(s)] / cend;
+    beta.resize(ns);
+    nbeta.resize(ns);
+    tmp.resize(ns);
+    for (int s = 0; s < NS; ++s) beta[static_cast<std::size_t>(s)] = ew[static_cast<std::size_t>(s)] / cend;
     auto add_posterior = [&](Index t, bool first, bool lastpos) {
-      const double* al = w.alpha.data() + static_cast<std::size_t>(t) * ns;
+      const Acc* al = alpha.data() + static_cast<std::size_t>(t) * ns;
       for (int s = 0; s < NS; ++s) {
         if (al[s] == 0) continue;
-        const double p = sign * al[s] * w.beta[static_cast<std::size_t>(s)];
+        const double p = sign * static_cast<double>(al[s] * beta[static_cast<std::size_t>(s)]);
         const auto l = static_cast<std::size_t>(lab[static_cast<std::size_t>(s)]);
         g->em[l * static_cast<std::size_t>(T) + static_cast<std::size_t>(t)] += p;
         if (first) g->start[l] += p;
@@ -420,18 +459,111 @@ class GeneGrammarCrf {
     add_posterior(T - 1, T == 1, true);
     for (Index t = T - 1; t >= 1; --t) {
       emit(t);
-      const double inv = 1.0 / w.c[static_cast<std::size_t>(t)];
+      const Acc inv = Acc(1) / c[static_cast<std::size_t>(t)];
       for (int s = 0; s < NS; ++s)
-        w.tmp[static_cast<std::size_t>(s)] = eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])] * w.beta[static_cast<std::size_t>(s)] * inv;
-      std::fill(w.nbeta.begin(), w.nbeta.end(), 0.0);
-      const double* prev = w.alpha.data() + static_cast<std::size_t>(t - 1) * ns;
+        tmp[static_cast<std::size_t>(s)] = eb[static_cast<std::size_t>(lab[static_cast<std::size_t>(s)])] * beta[static_cast<std::size_t>(s)] * inv;
+      std::fill(nbeta.begin(), nbeta.end(), Acc(0));
+      const Acc* prev = alpha.data() + static_cast<std::size_t>(t - 1) * ns;
       for (const auto& e : lattice_.edges(w.ctx[static_cast<std::size_t>(t)])) {
         if (prev[e.from] == 0) continue;  // beta of an unreachable state is never used
-        const double x = w.wk[static_cast<std::size_t>(e.kind + 1)] * w.tmp[e.to];
-        w.nbeta[e.from] += x;
-        if (e.kind >= 0) g->kind[static_cast<std::size_t>(e.kind)] += sign * prev[e.from] * x;
+        const Acc x = wk[static_cast<std::size_t>(e.kind + 1)] * tmp[e.to];
+        nbeta[e.from] += x;
+        if (e.kind >= 0) g->kind[static_cast<std::size_t>(e.kind)] += sign * static_cast<double>(prev[e.from] * x);
       }
-      std::swap(w.beta, w.nbeta);
+      std::swap(beta, nbeta);
+      add_posterior(t - 1, t == 1, false);
+    }
+    return logz;
+  }
+
+  template <class Acc>
+  static std::vector<Acc>& alpha_of(Work& w) {
+    if constexpr (std::is_same_v<Acc, double>) return w.alpha;
+    else return w.alpha_long;
+  }
+
+  /// The exact pass in log space (one exp per edge): for sequences whose scores span more than the
+  /// scaled pass can hold. Same results and accumulation as pass_scaled.
+  double pass_log(Work& w, std::span<const std::uint8_t> ids, const S* em, Index stride, Index T,
+                  const std::int32_t* labels, GeneGrammarCrfEnds ends, double sign, Grads* g) const {
+    const int NS = num_states();
+    const auto lab = lattice_.labels();
+    const std::size_t ns = static_cast<std::size_t>(NS);
+    std::vector<double>& la = w.alpha;
+    la.assign(static_cast<std::size_t>(T) * ns, kNeg);
+    std::vector<double> lw(w.wk.size(), 0.0), mx(ns), acc(ns), lb(ns), nlb(ns), tmp(ns);
+    for (int k = 0; k < num_kinds(); ++k) lw[static_cast<std::size_t>(k) + 1] = static_cast<double>(transitions_.value[k]);
+    auto e_of = [&](int s, Index t) {  // emission of state s at t, kNeg where an observed label differs
+      const int l = lab[static_cast<std::size_t>(s)], y = labels ? labels[t] : -1;
+      return (y >= 0 && y != l) ? kNeg : static_cast<double>(em[l * stride + t]);
+    };
+    auto lse_add = [](double& m, double& sum, double v) {  // running log-sum-exp as (max, scaled sum)
+      if (v <= kNeg / 2) return;
+      if (v > m) {
+        sum = sum * std::exp(m - v) + 1.0;
+        m = v;
+      } else {
+        sum += std::exp(v - m);
+      }
+    };
+    for (int s = 0; s < NS; ++s)
+      if (lattice_.can_start(s, ids, ends.intergenic_start) && e_of(s, 0) > kNeg / 2)
+        la[static_cast<std::size_t>(s)] = static_cast<double>(start_.value[lab[static_cast<std::size_t>(s)]]) + e_of(s, 0);
+    for (Index t = 1; t < T; ++t) {
+      std::fill(mx.begin(), mx.end(), kNeg);
+      std::fill(acc.begin(), acc.end(), 0.0);
+      const double* prev = la.data() + static_cast<std::size_t>(t - 1) * ns;
+      for (const auto& e : lattice_.edges(w.ctx[static_cast<std::size_t>(t)]))
+        lse_add(mx[e.to], acc[e.to], prev[e.from] + lw[static_cast<std::size_t>(e.kind + 1)]);
+      double* cur = la.data() + static_cast<std::size_t>(t) * ns;
+      for (int s = 0; s < NS; ++s) {
+        const double e = e_of(s, t);
+        if (mx[static_cast<std::size_t>(s)] > kNeg / 2 && e > kNeg / 2)
+          cur[s] = mx[static_cast<std::size_t>(s)] + std::log(acc[static_cast<std::size_t>(s)]) + e;
+      }
+    }
+    double zm = kNeg, zs = 0;
+    const double* last = la.data() + static_cast<std::size_t>(T - 1) * ns;
+    for (int s = 0; s < NS; ++s)
+      if (lattice_.can_end(s, ends.intergenic_end))
+        lse_add(zm, zs, last[s] + static_cast<double>(end_.value[lab[static_cast<std::size_t>(s)]]));
+    if (!(zm > kNeg / 2)) return -std::numeric_limits<double>::infinity();
+    const double logz = zm + std::log(zs);
+    if (!g) return logz;
+
+    for (int s = 0; s < NS; ++s)
+      lb[static_cast<std::size_t>(s)] =
+          lattice_.can_end(s, ends.intergenic_end) ? static_cast<double>(end_.value[lab[static_cast<std::size_t>(s)]]) : kNeg;
+    auto add_posterior = [&](Index t, bool first, bool lastpos) {
+      const double* al = la.data() + static_cast<std::size_t>(t) * ns;
+      for (int s = 0; s < NS; ++s) {
+        if (al[s] <= kNeg / 2 || lb[static_cast<std::size_t>(s)] <= kNeg / 2) continue;
+        const double p = sign * std::exp(al[s] + lb[static_cast<std::size_t>(s)] - logz);
+        const auto l = static_cast<std::size_t>(lab[static_cast<std::size_t>(s)]);
+        g->em[l * static_cast<std::size_t>(T) + static_cast<std::size_t>(t)] += p;
+        if (first) g->start[l] += p;
+        if (lastpos) g->end[l] += p;
+      }
+    };
+    add_posterior(T - 1, T == 1, true);
+    for (Index t = T - 1; t >= 1; --t) {
+      for (int s = 0; s < NS; ++s) {
+        const double e = e_of(s, t);
+        tmp[static_cast<std::size_t>(s)] = e > kNeg / 2 && lb[static_cast<std::size_t>(s)] > kNeg / 2 ? e + lb[static_cast<std::size_t>(s)] : kNeg;
+      }
+      std::fill(mx.begin(), mx.end(), kNeg);
+      std::fill(acc.begin(), acc.end(), 0.0);
+      const double* prev = la.data() + static_cast<std::size_t>(t - 1) * ns;
+      for (const auto& e : lattice_.edges(w.ctx[static_cast<std::size_t>(t)])) {
+        const double v = lw[static_cast<std::size_t>(e.kind + 1)] + tmp[e.to];
+        if (v <= kNeg / 2) continue;
+        lse_add(mx[e.from], acc[e.from], v);
+        if (e.kind >= 0 && prev[e.from] > kNeg / 2)
+          g->kind[static_cast<std::size_t>(e.kind)] += sign * std::exp(prev[e.from] + v - logz);
+      }
+      for (int s = 0; s < NS; ++s)
+        nlb[static_cast<std::size_t>(s)] = mx[static_cast<std::size_t>(s)] > kNeg / 2 ? mx[static_cast<std::size_t>(s)] + std::log(acc[static_cast<std::size_t>(s)]) : kNeg;
+      std::swap(lb, nlb);
       add_posterior(t - 1, t == 1, false);
     }
     return logz;
@@ -477,13 +609,17 @@ class GeneGrammarCrf {
     std::vector<Index> observed(static_cast<std::size_t>(B), 0);
     std::vector<char> fits(static_cast<std::size_t>(B), 0);
     std::vector<Grads> grads(static_cast<std::size_t>(B));
+    std::vector<Index> log_space(static_cast<std::size_t>(B), 0);
     ctx.parallel_for(B, 1, [&](Index b0, Index b1) {
       Work w;
       std::vector<std::uint8_t> ids;
       std::vector<std::int32_t> y;
       for (Index b = b0; b < b1; ++b) {
         const Index T = ctx.length_of(b, L);
-        if (T == 0) continue;
+        if (T == 0) {
+          fits[static_cast<std::size_t>(b)] = 1;
+          continue;
+        }
         ids.resize(static_cast<std::size_t>(T));
         y.resize(static_cast<std::size_t>(T));
         Index obs = 0;
@@ -502,7 +638,9 @@ class GeneGrammarCrf {
           g = &grads[static_cast<std::size_t>(b)];
         }
         const S* em = emissions.data() + b * num_labels * L;
+        const Index before = w.log_space;
         const auto r = sequence_nll(w, ids, em, L, T, y.data(), {}, g);
+        log_space[static_cast<std::size_t>(b)] = w.log_space - before;
         if (!r) continue;
         fits[static_cast<std::size_t>(b)] = 1;
         nll[static_cast<std::size_t>(b)] = *r;
@@ -516,6 +654,7 @@ class GeneGrammarCrf {
     });
     double total = 0, denom = 0;
     unfit_ = 0;
+    for (Index n : log_space) log_space_passes_ += n;
     for (Index b = 0; b < B; ++b) {
       if (!fits[static_cast<std::size_t>(b)]) {
         ++unfit_;
@@ -545,6 +684,7 @@ class GeneGrammarCrf {
   GeneLattice lattice_;
   Param<S> transitions_, start_, end_;
   Index unfit_ = 0;
+  Index log_space_passes_ = 0;
 };
 
 inline GeneRunLengths GeneRunLengths::from_labels(std::span<const std::vector<std::int8_t>> tracks) {

@@ -7,7 +7,7 @@
 ///                                                 when `decay_bias_and_norm` is false)
 ///     m  <- b1 * m + (1 - b1) * g
 ///     v  <- b2 * v + (1 - b2) * g^2
-///     p  <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)
+///     p  <- p - (lr / (1 - b1^t)) * m / (sqrt(v) / sqrt(1 - b2^t) + eps)   (lr x Param::lr_scale)
 ///
 /// Defaults are PyTorch's: lr 1e-3, betas (0.9, 0.999), eps 1e-8, weight_decay 0.01 (BEND uses
 /// lr 3e-3 and applies the decay to every parameter, LayerNorm and biases included).
@@ -104,7 +104,7 @@ class AdamW : public OptimizerBase<AdamW<Scalar>, Scalar, AdamWOptions, 2> {
     if (decay) p *= decay_factor_;
     m = b1 * m + (Scalar(1) - b1) * g;
     v = b2 * v + (Scalar(1) - b2) * g.square();
-    p -= step_size_ * m / (v.sqrt() / sqrt_bc2_ + eps);
+    p -= (step_size_ * w.p->lr_scale) * m / (v.sqrt() / sqrt_bc2_ + eps);
   }
 
   Scalar step_size_ = 0, sqrt_bc2_ = 1, decay_factor_ = 1;

@@ -92,7 +92,7 @@ class Sgd : public OptimizerBase<Sgd<Scalar>, Scalar, SgdOptions, 1> {
       if (opt_.nesterov) d += mu * buf;
       else d = buf;
     }
-    p -= lr * d;
+    p -= (lr * w.p->lr_scale) * d;
   }
 };
 
