@@ -355,6 +355,25 @@ TEST_CASE("GeneGrammarCrf: log Z, labelled log Z, Viterbi and marginals equal en
 
 // =============================================================================================
 // 2. Finite differences of nll() against its analytic gradient.
+namespace {
+// The central difference of crf.nll in `v` (an emission or parameter the NLL reads) against
+// `analytic`, within 1e-6 relative; returns the numeric derivative.
+double check_nll_derivative(CrfD& crf, const std::vector<std::uint8_t>& ids, const std::vector<double>& em,
+                            const std::vector<std::int32_t>& labels, GeneGrammarCrfEnds ends, double analytic,
+                            double& v, const std::string& where) {
+  const double eps = 1e-5, keep = v;
+  v = keep + eps;
+  const double fp = *crf.nll(ids, em, labels, ends);
+  v = keep - eps;
+  const double fm = *crf.nll(ids, em, labels, ends);
+  v = keep;
+  const double numeric = (fp - fm) / (2 * eps);
+  INFO(where << ": analytic " << analytic << " numeric " << numeric);
+  CHECK(std::abs(analytic - numeric) <= 1e-6 * std::max(1.0, std::abs(numeric)));
+  return numeric;
+}
+}  // namespace
+
 TEST_CASE("GeneGrammarCrf: nll gradient matches finite differences (emissions, transitions, start, end)",
           "[gene_grammar_crf]") {
   std::mt19937 g(77);
@@ -399,18 +418,9 @@ TEST_CASE("GeneGrammarCrf: nll gradient matches finite differences (emissions, t
         CHECK(other.transitions().grad[i] == Approx(-2.5 * crf.transitions().grad[i]).margin(1e-12));
     }
 
-    const double eps = 1e-5;
     int checked = 0, nonzero_grads = 0;
     auto check = [&](double analytic, double& v, const std::string& where) {
-      const double keep = v;
-      v = keep + eps;
-      const double fp = *crf.nll(ids, em, labels, ends);
-      v = keep - eps;
-      const double fm = *crf.nll(ids, em, labels, ends);
-      v = keep;
-      const double numeric = (fp - fm) / (2 * eps);
-      INFO(where << ": analytic " << analytic << " numeric " << numeric);
-      CHECK(std::abs(analytic - numeric) <= 1e-6 * std::max(1.0, std::abs(numeric)));
+      const double numeric = check_nll_derivative(crf, ids, em, labels, ends, analytic, v, where);
       ++checked;
       nonzero_grads += std::abs(numeric) > 1e-3;
     };
@@ -1049,17 +1059,8 @@ TEST_CASE("GeneGrammarCrf: the log-space fallback gives the same NLL gradient as
   const auto f0 = crf.nll(ids, em, labels, kOpen, std::span<double>(d));
   REQUIRE(f0.has_value());
   CHECK(*f0 > 0);
-  const double eps = 1e-5;
   auto check = [&](double analytic, double& v, const std::string& where) {
-    const double keep = v;
-    v = keep + eps;
-    const double fp = *crf.nll(ids, em, labels, kOpen);
-    v = keep - eps;
-    const double fm = *crf.nll(ids, em, labels, kOpen);
-    v = keep;
-    const double numeric = (fp - fm) / (2 * eps);
-    INFO(where << ": analytic " << analytic << " numeric " << numeric);
-    CHECK(std::abs(analytic - numeric) <= 1e-6 * std::max(1.0, std::abs(numeric)));
+    check_nll_derivative(crf, ids, em, labels, kOpen, analytic, v, where);
   };
   for (std::size_t i = 0; i < em.size(); i += 3)
     if (em[i] > -1000) check(d[i], em[i], fmt::format("emission {}", i));

@@ -61,6 +61,7 @@
 #include "nucleo/core/tensor.hpp"
 #include "nucleo/genes/gene_class.hpp"
 #include "nucleo/genes/gene_labels.hpp"
+#include "nucleo/genes/gene_lattice.hpp"
 #include "nucleo/losses/crf_constraints.hpp"
 
 #include <fmt/format.h>
@@ -262,30 +263,10 @@ class GeneGrammarDecoder {
   static constexpr std::array<int, 8> kBlockLabel = {0, 1, 2, 3, 4, 7, 6, 5};
   static constexpr std::uint8_t kA = 0, kC = 1, kG = 2, kT = 3;
 
-  // Codon states, + strand (sense order): 0 codon complete, 1 "T", 2 other first base, 3 "TA",
-  // 4 "TG", 5 other two bases. The next state after base b, or -1 where b completes a stop codon.
-  static constexpr int next_fwd(int c, std::uint8_t b) {
-    switch (c) {
-      case 0: return b == kT ? 1 : 2;
-      case 1: return b == kA ? 3 : b == kG ? 4 : 5;
-      case 2: return 5;
-      case 3: return (b == kA || b == kG) ? -1 : 0;  // TAA, TAG
-      case 4: return b == kA ? -1 : 0;              // TGA
-      default: return 0;
-    }
-  }
-  // - strand, genomic order (reverse-complemented stop codons TTA, CTA, TCA): 0 complete, 1 "T",
-  // 2 "C", 3 other first base, 4 "TT"/"TC"/"CT" (an A would finish a stop), 5 other two bases.
-  static constexpr int next_rev(int c, std::uint8_t b) {
-    switch (c) {
-      case 0: return b == kT ? 1 : b == kC ? 2 : 3;
-      case 1: return (b == kT || b == kC) ? 4 : 5;
-      case 2: return b == kT ? 4 : 5;
-      case 3: return 5;
-      case 4: return b == kA ? -1 : 0;
-      default: return 0;
-    }
-  }
+  // Codon states and their steps: the lattice's (+ strand: complete, "T", other, "TA", "TG", other
+  // two; - strand the same for the reversed stops), -1 where the base completes a stop codon.
+  static constexpr int next_fwd(int c, std::uint8_t b) { return GeneLattice::next_fwd(c, b); }
+  static constexpr int next_rev(int c, std::uint8_t b) { return GeneLattice::next_rev(c, b); }
 
   /// May state s be the first of a sequence `ids`? Only noncoding with `noncoding_start`; else
   /// any state, except that an exon state's codon must be one that the first base can give (the
