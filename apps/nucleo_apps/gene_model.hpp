@@ -14,6 +14,9 @@
 ///   - without CRF: per-position argmax of the softmax, confidence = its probability;
 ///   - with CRF: Viterbi path over the whole sequence, confidence = the posterior marginal of the
 ///     chosen class (forward-backward);
+///   - with the gene grammar CRF (`GeneModel(GeneGrammarCrfOptions, ...)`, visited as
+///     "grammar_crf.*"): its Viterbi path over the grammar's hidden states, confidence = its
+///     posterior marginal; it is the model's only decoder (`decoder` must be `model`);
 ///   - with `decoder = GeneDecoder::grammar`: the best path that is also a gene structure of the
 ///     sequence (genes/gene_grammar_decoder.hpp: start/stop codons, frame, splice dinucleotides,
 ///     no in-frame stop), scored by the CRF (or, without CRF, by the log-softmax of the head);
