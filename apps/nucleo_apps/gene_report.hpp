@@ -24,8 +24,8 @@
 ///                      chains, receptive field, training crop, SPT): test MCC, exon and gene F1,
 ///                      genes exact, donor and acceptor precision/sensitivity at exact position,
 ///                      genome-context MCC, exon and gene F1 (mean +- sd); AUGUSTUS below
-///   readme <records>   the short table of the README: SPT + CRF and scratch + CRF of each record
-///                      beside AUGUSTUS
+///   readme <records>   the short table of the README: the CRF arms (chain and grammar) of each
+///                      record beside AUGUSTUS
 ///
 /// `update_report_blocks` rewrites, in a Markdown text, everything between
 /// `<!-- report: NAME ARGS -->` and `<!-- /report -->` with the table NAME ARGS.
@@ -198,13 +198,13 @@ inline std::string augustus_table(const nlohmann::json& aug) {
   return s;
 }
 
-/// The README's table: for each compare record its SPT + CRF and scratch + CRF arms, then AUGUSTUS.
+/// The README's table: for each compare record its CRF arms (chain and grammar), then AUGUSTUS.
 inline std::string gene_readme_table(const std::vector<std::pair<std::string, const nlohmann::json*>>& records,
                                      const nlohmann::json* augustus) {
   std::string s = "| | seeds | test MCC | exon F1 | gene F1 | genes exact (of 100) | genome context: test MCC | "
                   "exon F1 | gene F1 |\n|---|---|---|---|---|---|---|---|---|\n";
   for (const auto& [name, rec] : records)
-    for (const char* arm : {"spt_crf", "scratch_crf"}) {
+    for (const char* arm : {"spt_crf", "scratch_crf", "spt_grammar_crf", "scratch_grammar_crf"}) {
       if (!rec->at("summary").contains(arm) || !rec->at("summary").at(arm).contains("locus.test_mcc")) continue;
       const auto& a = rec->at("summary").at(arm);
       using detail::mean_sd_text;

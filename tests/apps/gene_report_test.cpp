@@ -141,3 +141,33 @@ TEST_CASE("genome-resources table: nucleo-annotate records, then AUGUSTUS's geno
   CHECK_THROWS_WITH(gene_report_block("genome-resources augustus", records),
                     Catch::Contains("is not a nucleo_annotate_genome record"));
 }
+
+TEST_CASE("ablation table: one row per record and arm, what each has on, AUGUSTUS below", "[train][gene_report]") {
+  nlohmann::json cfg = default_gene_config();
+  cfg["arms"] = {"spt_grammar_crf", "spt_crf"};
+  cfg["genome"]["enabled"] = true;
+  cfg["encoder"]["dilation_growth"] = 4;
+  cfg["encoder"]["max_dilation"] = 1024;
+  cfg["finetune"]["batch_size"] = 2;
+  cfg["finetune"]["max_length"] = 8192;
+  cfg["grammar_crf"]["intron_states"] = 1;
+  cfg["grammar_crf"]["intergenic_states"] = 1;
+  nlohmann::json r1 = {{"seeds", {{"pretrain", 1}, {"finetune", 1}}},
+                       {"arms", {{"spt_grammar_crf", arm_row(0.8, 0.6, 0.3, 30, 0.7)}, {"spt_crf", arm_row(0.5, 0.2, 0.1, 10, 0.3)}}}};
+  nlohmann::json r2 = r1;
+  r2["seeds"] = {{"pretrain", 2}, {"finetune", 2}};
+  r2["arms"]["spt_grammar_crf"] = arm_row(0.6, 0.4, 0.1, 10, 0.5);
+  const auto rec = gene_compare_record(gene_experiment_config(cfg), {r1, r2}, 2, {{"command", "hand-made"}});
+  const nlohmann::json aug = augustus_record();
+  const std::string t = gene_ablation_table({{"wide:spt_grammar_crf", &rec}, {"wide:spt_crf", &rec}}, &aug);
+  // small encoder, growth 4 to 1024: 8 * (1 + 4 + 16 + 64 + 256 + 1024) / 2 = 5460 nt each side
+  CHECK_THAT(t, Catch::Contains("| `wide` | SPT + grammar CRF | grammar, trained | geometric | ±5460 nt | 2 x 8192 | 2 | "
+                                "0.700 ± 0.141 | 0.500 ± 0.141 | 0.200 ± 0.141 | 20.0 ± 14.1 | 0.500 ± 0.000 / 0.500 ± 0.000 | "
+                                "0.250 ± 0.000 / 0.250 ± 0.000 | 0.600 ± 0.141 |"));
+  CHECK_THAT(t, Catch::Contains("| `wide` | SPT + CRF | 9-state chain + decoder grid | - | ±5460 nt |"));
+  CHECK_THAT(t, Catch::Contains("| `augustus` | AUGUSTUS, default (`partial`) | generalized HMM | explicit | - | whole loci | - | "
+                                "0.650 | 0.810 | 0.540 | 54 |"));
+  CHECK_THROWS_AS(gene_report_block("ablation wide", {{"wide", rec}}), ConfigError);            // not record:arm
+  CHECK_THROWS_AS(gene_report_block("ablation wide:scratch", {{"wide", rec}}), ConfigError);    // no such arm
+  CHECK(gene_report_block("ablation wide:spt_crf", {{"wide", rec}}).find("9-state chain") != std::string::npos);
+}
