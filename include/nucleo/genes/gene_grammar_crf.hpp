@@ -28,8 +28,8 @@
 /// `GeneGrammarCrfEnds` closes a whole locus or chromosome (it then starts and ends in intergenic
 /// states); a training crop or a chunk is open.
 ///
-/// Numerics: forward-backward in probability space with per-position scaling, in long double (in
-/// double for `marginals`, to halve its memory), the emissions shifted by their per-position
+/// Numerics: forward-backward in probability space with per-position scaling, in long double
+/// (in double for `marginals`, to halve its memory), the emissions shifted by their per-position
 /// maximum. A state whose paths fall so far below the others that its value would underflow (about
 /// 11,000 nats in long double, 708 in double) could still lead the best paths later, so the pass
 /// watches for it and then reruns the sequence exactly in log space (one exp per edge, several
@@ -300,7 +300,7 @@ class GeneGrammarCrf {
     Grads g;
     g.reset(T, num_kinds());
     prepare(w, ids, emissions.data(), T);
-    const double z = pass<double>(w, ids, emissions.data(), T, T, nullptr, ends, 1.0, &g);  // 8 bytes per state
+    const double z = pass(w, ids, emissions.data(), T, T, nullptr, ends, 1.0, &g, false);  // 8 bytes per state
     NUCLEO_CHECK(std::isfinite(z), "GeneGrammarCrf::marginals: no grammar path (emissions must be finite)");
     for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<S>(g.em[i]);
   }
@@ -314,7 +314,7 @@ class GeneGrammarCrf {
     std::vector<double> wk;                // exp(edge scores), index kind + 1 (0: forced edges)
     std::vector<long double> alpha_long;   // scaled forward variables, T x states
     std::vector<double> alpha;             // the same in double (marginals), or log space
-    Index log_space = 0;                   // passes that needed the log-space fallback
+    Index log_space = 0;                   // passes rerun in log space
   };
   struct Grads {
     std::vector<double> em, kind;
@@ -363,10 +363,14 @@ class GeneGrammarCrf {
   /// One forward(-backward) pass: returns log Z, or log Z(labels) when `labels` is given (-inf if
   /// no path fits). With `g`: the marginals (times `sign`) added to g.em, the expected kind and
   /// start/end counts to g.kind / g.start / g.end.
-  template <class Acc = long double>
+  /// The scaled pass in long double (in double with `long_double` false: 8 bytes per state and
+  /// position, for `marginals`); where even that would lose a state, the exact pass in log space.
+  /// (Double first, then long double, was measured and is slower: with a trained network nearly
+  /// every crop has a state that falls 708 nats behind, so nearly every pass ran twice.)
   double pass(Work& w, std::span<const std::uint8_t> ids, const S* em, Index stride, Index T, const std::int32_t* labels,
-              GeneGrammarCrfEnds ends, double sign, Grads* g) const {
-    const double z = pass_scaled<Acc>(w, ids, em, stride, T, labels, ends, sign, g);
+              GeneGrammarCrfEnds ends, double sign, Grads* g, bool long_double = true) const {
+    const double z = long_double ? pass_scaled<long double>(w, ids, em, stride, T, labels, ends, sign, g)
+                                 : pass_scaled<double>(w, ids, em, stride, T, labels, ends, sign, g);
     if (!std::isnan(z)) return z;
     ++w.log_space;
     return pass_log(w, ids, em, stride, T, labels, ends, sign, g);
@@ -397,8 +401,9 @@ class GeneGrammarCrf {
       const int y = labels ? labels[t] : -1;
       for (int k = 0; k < num_labels; ++k) {
         const bool allowed = y < 0 || y == k;
-        eb[static_cast<std::size_t>(k)] =
-            allowed ? std::exp(static_cast<Acc>(static_cast<double>(em[k * stride + t]) - w.m[static_cast<std::size_t>(t)])) : Acc(0);
+        const double d = static_cast<double>(em[k * stride + t]) - w.m[static_cast<std::size_t>(t)];
+        // exp in double where it cannot underflow (much faster than in long double)
+        eb[static_cast<std::size_t>(k)] = !allowed ? Acc(0) : d > -700 ? static_cast<Acc>(std::exp(d)) : std::exp(static_cast<Acc>(d));
         lost |= allowed && !(eb[static_cast<std::size_t>(k)] > 0);
       }
     };
