@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include "bench_timing.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
@@ -18,14 +20,9 @@
 #include <vector>
 
 using namespace nucleo;
+using nucleo::bench::median;
 
 namespace {
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-
 struct Timing {
   double nll_grad = 0, viterbi = 0, total = 0, total_min = 0, checksum = 0;
 };

@@ -32,18 +32,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_timing.hpp"
+
 using namespace nucleo;
-using Clock = std::chrono::steady_clock;
+using nucleo::bench::Clock;
+using nucleo::bench::median;
+using nucleo::bench::seconds_since;
 
 namespace {
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /// Peak resident set size of this process so far, in MiB (VmHWM).
 double peak_rss_mib() {

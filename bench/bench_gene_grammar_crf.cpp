@@ -30,6 +30,8 @@
 #include "nucleo_apps/stage_config.hpp"
 
 #include <fmt/format.h>
+
+#include "bench_timing.hpp"
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -44,17 +46,11 @@
 #include <vector>
 
 using namespace nucleo;
-using Clock = std::chrono::steady_clock;
+using nucleo::bench::Clock;
+using nucleo::bench::median;
+using nucleo::bench::seconds_since;
 
 namespace {
-
-double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
 
 /// Median and fastest of `reps` timed calls of f after one warm-up call.
 template <class F>

@@ -319,6 +319,14 @@ class GeneGrammarCrf {
   struct Grads {
     std::vector<double> em, kind;
     std::array<double, num_labels> start{}, end{};
+    /// Posterior mass p of class `label` at position t (of T): the emission gradient, and the
+    /// start / end gradients at the first / last position.
+    void add(int label, Index t, Index T, double p, bool first, bool last) {
+      const auto l = static_cast<std::size_t>(label);
+      em[l * static_cast<std::size_t>(T) + static_cast<std::size_t>(t)] += p;
+      if (first) start[l] += p;
+      if (last) end[l] += p;
+    }
     void reset(Index T, int kinds) {
       em.assign(static_cast<std::size_t>(num_labels * T), 0.0);
       kind.assign(static_cast<std::size_t>(kinds), 0.0);
@@ -454,11 +462,8 @@ class GeneGrammarCrf {
       const Acc* al = alpha.data() + static_cast<std::size_t>(t) * ns;
       for (int s = 0; s < NS; ++s) {
         if (al[s] == 0) continue;
-        const double p = sign * static_cast<double>(al[s] * beta[static_cast<std::size_t>(s)]);
-        const auto l = static_cast<std::size_t>(lab[static_cast<std::size_t>(s)]);
-        g->em[l * static_cast<std::size_t>(T) + static_cast<std::size_t>(t)] += p;
-        if (first) g->start[l] += p;
-        if (lastpos) g->end[l] += p;
+        g->add(lab[static_cast<std::size_t>(s)], t, T, sign * static_cast<double>(al[s] * beta[static_cast<std::size_t>(s)]),
+               first, lastpos);
       }
     };
     add_posterior(T - 1, T == 1, true);
@@ -543,11 +548,8 @@ class GeneGrammarCrf {
       const double* al = la.data() + static_cast<std::size_t>(t) * ns;
       for (int s = 0; s < NS; ++s) {
         if (al[s] <= kNeg / 2 || lb[static_cast<std::size_t>(s)] <= kNeg / 2) continue;
-        const double p = sign * std::exp(al[s] + lb[static_cast<std::size_t>(s)] - logz);
-        const auto l = static_cast<std::size_t>(lab[static_cast<std::size_t>(s)]);
-        g->em[l * static_cast<std::size_t>(T) + static_cast<std::size_t>(t)] += p;
-        if (first) g->start[l] += p;
-        if (lastpos) g->end[l] += p;
+        g->add(lab[static_cast<std::size_t>(s)], t, T, sign * std::exp(al[s] + lb[static_cast<std::size_t>(s)] - logz),
+               first, lastpos);
       }
     };
     add_posterior(T - 1, T == 1, true);
